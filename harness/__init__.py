@@ -1,0 +1,61 @@
+"""An evaluation harness for the harmlessness/helpfulness trade-off of aligned LLMs across languages.
+
+The core never imports torch and never names a concrete plugin; see ARCHITECTURE.md.
+"""
+
+from .hookspecs import hookimpl
+from .types import (
+    KINDS,
+    TABLE_COLUMNS,
+    Cache,
+    Context,
+    Generation,
+    GenerationOutput,
+    GenerationSettings,
+    HarnessError,
+    Language,
+    LoadedModel,
+    LoadedScorer,
+    LoadedTranslator,
+    ModelVariant,
+    Prompt,
+    PromptSource,
+    Score,
+    ScoreOutput,
+    Scorer,
+    ScoreRequest,
+    Statistic,
+    StatResult,
+    TierScheme,
+    Translator,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "KINDS",
+    "TABLE_COLUMNS",
+    "Cache",
+    "Context",
+    "Generation",
+    "GenerationOutput",
+    "GenerationSettings",
+    "HarnessError",
+    "Language",
+    "LoadedModel",
+    "LoadedScorer",
+    "LoadedTranslator",
+    "ModelVariant",
+    "Prompt",
+    "PromptSource",
+    "Score",
+    "ScoreOutput",
+    "ScoreRequest",
+    "Scorer",
+    "StatResult",
+    "Statistic",
+    "TierScheme",
+    "Translator",
+    "hookimpl",
+    "__version__",
+]

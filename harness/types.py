@@ -1,0 +1,338 @@
+"""Public types that flow between the core and plugins.
+
+Everything a plugin registers subclasses one of the abstract classes here; everything
+that moves between stages (prompts, generations, scores, statistic results) is a
+frozen dataclass. Nothing here imports torch: heavy work happens in ``load()``.
+"""
+
+from __future__ import annotations
+
+import abc
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Mapping, Sequence
+
+#: The two prompt kinds the harness knows about. Harmful prompts measure
+#: harmlessness (HmR); helpful prompts measure helpfulness (HpR).
+KINDS: tuple[str, ...] = ("harmful", "helpful")
+
+#: Columns every tidy-table row has, in this order. Extra metadata columns may follow.
+TABLE_COLUMNS: tuple[str, ...] = (
+    "model",
+    "source",
+    "kind",
+    "language",
+    "tier",
+    "prompt_id",
+    "prompt",
+    "response",
+    "scorer",
+    "score",
+)
+
+
+# --------------------------------------------------------------------------- data
+
+
+@dataclass(frozen=True)
+class Language:
+    """A language the harness can evaluate (ISO 639-1 ``code``)."""
+
+    code: str
+    name: str
+    joshi_class: int | None = None
+    tasks: tuple[str, ...] = ()
+    plugin: str = ""  # filled in by the plugin host
+
+
+@dataclass(frozen=True)
+class TierScheme:
+    """A mapping from language code to resource tier (``low``/``mid``/``high`` ...).
+
+    ``order`` lists the tiers from least to most resourced; statistics use its
+    first and last entries as the contrast of interest.
+    """
+
+    name: str
+    tiers: Mapping[str, str]
+    order: tuple[str, ...] = ("low", "mid", "high")
+    description: str = ""
+    plugin: str = ""
+
+    def tier_of(self, code: str) -> str | None:
+        return self.tiers.get(code)
+
+    def languages_in(self, tier: str) -> list[str]:
+        return sorted(code for code, t in self.tiers.items() if t == tier)
+
+
+@dataclass(frozen=True)
+class Prompt:
+    """One prompt as a source yields it.
+
+    ``prompt_id`` is stable across languages for parallel data, so the same item
+    in Swahili and in Chinese shares an id (the statistics use it as a random
+    effect). ``meta`` carries source-specific facts (``translated``, dataset row ...)
+    and must be JSON-serialisable.
+    """
+
+    source: str
+    prompt_id: str
+    language: str
+    kind: str
+    text: str
+    meta: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class GenerationOutput:
+    """What a loaded model returns for one prompt: the decoded new tokens only."""
+
+    response: str
+    meta: Mapping[str, Any] = field(default_factory=dict)  # e.g. n_new_tokens, stopped_at_eos
+
+
+@dataclass(frozen=True)
+class Generation:
+    """A stored generation: the response of one model to one prompt."""
+
+    key: str
+    model: str
+    prompt: Prompt
+    response: str
+    meta: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ScoreRequest:
+    """What a scorer sees for one generation."""
+
+    generation_key: str
+    prompt: str
+    response: str
+    language: str
+    kind: str
+
+
+@dataclass(frozen=True)
+class ScoreOutput:
+    """What a loaded scorer returns for one request."""
+
+    value: float
+    meta: Mapping[str, Any] = field(default_factory=dict)  # e.g. truncated: true
+
+
+@dataclass(frozen=True)
+class Score:
+    """A stored score of one generation by one scorer."""
+
+    generation_key: str
+    scorer: str
+    value: float
+    meta: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class GenerationSettings:
+    """How every model generates in a run. Part of each model's fingerprint."""
+
+    max_new_tokens: int = 50
+    prompt_format: str = "raw"
+    do_sample: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "max_new_tokens": self.max_new_tokens,
+            "prompt_format": self.prompt_format,
+            "do_sample": self.do_sample,
+        }
+
+
+@dataclass
+class StatResult:
+    """What a statistic returns.
+
+    ``data`` is printed by ``harness stats --json`` and must be JSON-serialisable.
+    ``tables`` become ``tables/<name>.csv`` and tables in the report; ``markdown``
+    is the section's prose; ``figures`` are PNG bytes by file name; ``warnings``
+    (convergence, singular fits ...) are surfaced in the report and on stderr.
+    """
+
+    name: str
+    title: str
+    data: Any = None
+    tables: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    markdown: str = ""
+    figures: dict[str, bytes] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+
+# --------------------------------------------------------------------------- context
+
+
+class Cache(abc.ABC):
+    """A small content-addressed key/value cache backed by the store (translations ...)."""
+
+    @abc.abstractmethod
+    def get(self, namespace: str, key: str) -> str | None: ...
+
+    @abc.abstractmethod
+    def put_many(self, namespace: str, items: Mapping[str, str]) -> None: ...
+
+
+@dataclass
+class Context:
+    """What the core hands a plugin object when it needs to do real work.
+
+    ``options`` are this component's options from the suite (``[models.NAME]``,
+    ``[sources.NAME]`` ...) after ``--set`` overrides, merged over the object's
+    ``default_options``.
+    """
+
+    options: Mapping[str, Any] = field(default_factory=dict)
+    generation: GenerationSettings = field(default_factory=GenerationSettings)
+    device: str = "cpu"
+    batch_size: int | str = "auto"
+    seed: int = 0
+    home: Path = Path("~/.cache/harness").expanduser()
+    data_dir: Path | None = None
+    train_missing: bool = False
+    cache: Cache | None = None
+    log: Callable[[str], None] = print
+    #: name -> Translator, for plugins that translate (translate-test, gap filling)
+    translators: Mapping[str, "Translator"] = field(default_factory=dict)
+    #: name -> Language, for plugins that need language metadata
+    languages: Mapping[str, Language] = field(default_factory=dict)
+    config: Mapping[str, Any] = field(default_factory=dict)
+
+
+class HarnessError(Exception):
+    """An error a plugin raises for a problem the user can fix (missing weights, bad option).
+
+    The CLI prints its message as one line and exits with code 2: keep it to one
+    sentence that says what was wrong and what to do.
+    """
+
+
+# --------------------------------------------------------------------------- plugin objects
+
+
+class _Named(abc.ABC):
+    name: str = ""
+    description: str = ""
+    default_options: Mapping[str, Any] = {}
+    plugin: str = ""  # filled in by the plugin host
+
+    def describe(self) -> dict[str, Any]:
+        """Extra keys for ``harness <kind> --json``; override to add facts."""
+        return {}
+
+
+class LoadedModel(abc.ABC):
+    """A model in memory. The runner calls ``generate`` once per batch."""
+
+    @abc.abstractmethod
+    def generate(self, prompts: Sequence[Prompt]) -> list[GenerationOutput]:
+        """Generate for one batch; results in the order of ``prompts``."""
+
+    def auto_batch_size(self, prompts: Sequence[Prompt]) -> int:
+        """The batch size to use for ``--batch-size auto``."""
+        return 8
+
+    def close(self) -> None:
+        """Free memory; the runner keeps one model in memory at a time."""
+
+
+class ModelVariant(_Named):
+    """A generator recipe: base weights + alignment recipe + how prompts are formatted."""
+
+    family: str = ""
+    recipe: str = ""
+
+    @abc.abstractmethod
+    def fingerprint(self, ctx: Context) -> str:
+        """A cheap, stable digest of everything that determines outputs: weights
+        (revision or hash), tokenizer, prompt format, generation settings, dtype.
+        Two variants that could answer differently must never share a fingerprint."""
+
+    @abc.abstractmethod
+    def load(self, ctx: Context) -> LoadedModel:
+        """Load weights (importing torch here). Raise HarnessError for user-fixable problems."""
+
+    def is_available(self, ctx: Context) -> str | None:
+        """None when ``load`` can work; else a one-line reason (e.g. 'run harness train X')."""
+        return None
+
+
+class PromptSource(_Named):
+    """A set of prompts of one or both kinds, in one or more languages."""
+
+    kinds: tuple[str, ...] = KINDS
+
+    @abc.abstractmethod
+    def languages(self, ctx: Context) -> list[str]:
+        """Language codes this source can yield with these options (translation included)."""
+
+    @abc.abstractmethod
+    def load(self, language: str, ctx: Context) -> list[Prompt]:
+        """All selected prompts for ``language`` (seeded sampling uses ``ctx.seed``/options)."""
+
+    def fingerprint(self, language: str, ctx: Context) -> str:
+        """Digest of the data and options behind ``load`` (for the manifest)."""
+        return ""
+
+
+class LoadedScorer(abc.ABC):
+    @abc.abstractmethod
+    def score(self, items: Sequence[ScoreRequest]) -> list[ScoreOutput]:
+        """Score one batch; results in the order of ``items``. Must not depend on batch size."""
+
+    def close(self) -> None:
+        pass
+
+
+class Scorer(_Named):
+    """Turns (prompt, response, language) into a number.
+
+    ``metric`` says what the number is: ``reward`` (a reward-model logit, the
+    input of HmR/HpR) or something else (``probability`` for language fidelity);
+    the tidy table carries it so statistics pick the right rows.
+    """
+
+    metric: str = "reward"
+
+    @abc.abstractmethod
+    def fingerprint(self, ctx: Context) -> str:
+        """Digest of weights, tokenizer, input encoding, truncation ... A change re-scores."""
+
+    @abc.abstractmethod
+    def load(self, ctx: Context) -> LoadedScorer: ...
+
+
+class Statistic(_Named):
+    """Reads the tidy table and returns a ``StatResult``."""
+
+    @abc.abstractmethod
+    def compute(self, rows: list[dict[str, Any]], options: Mapping[str, Any]) -> StatResult:
+        """``rows`` are tidy-table rows (see ``TABLE_COLUMNS``)."""
+
+
+class LoadedTranslator(abc.ABC):
+    @abc.abstractmethod
+    def translate(self, texts: Sequence[str], source_lang: str, target_lang: str) -> list[str]: ...
+
+    def close(self) -> None:
+        pass
+
+
+class Translator(_Named):
+    """Machine translation between language codes (used to fill gaps and for translate-test)."""
+
+    @abc.abstractmethod
+    def languages(self) -> list[str]: ...
+
+    @abc.abstractmethod
+    def fingerprint(self, ctx: Context) -> str: ...
+
+    @abc.abstractmethod
+    def load(self, ctx: Context) -> LoadedTranslator: ...
