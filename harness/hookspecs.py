@@ -20,7 +20,8 @@ friends inside ``load()`` methods, never at module import time.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import pluggy
 

@@ -7,7 +7,7 @@ loads the translation model for text it has already translated.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from .fingerprint import digest
 from .types import Context, HarnessError, LoadedTranslator, Translator

@@ -8,9 +8,10 @@ frozen dataclass. Nothing here imports torch: heavy work happens in ``load()``.
 from __future__ import annotations
 
 import abc
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 #: The two prompt kinds the harness knows about. Harmful prompts measure
 #: harmlessness (HmR); helpful prompts measure helpfulness (HpR).
@@ -200,7 +201,7 @@ class Context:
     cache: Cache | None = None
     log: Callable[[str], None] = print
     #: name -> Translator, for plugins that translate (translate-test, gap filling)
-    translators: Mapping[str, "Translator"] = field(default_factory=dict)
+    translators: Mapping[str, Translator] = field(default_factory=dict)
     #: name -> Language, for plugins that need language metadata
     languages: Mapping[str, Language] = field(default_factory=dict)
     config: Mapping[str, Any] = field(default_factory=dict)

@@ -1,0 +1,384 @@
+"""The ``harness`` command line.
+
+Every user-fixable problem (unknown name, malformed file, missing weights) is a
+``HarnessError``: it prints as one line and exits with code 2, with no traceback.
+Listing commands take ``--json`` and then print only JSON on stdout (warnings go to
+stderr). Plugins add commands through the ``harness_register_commands`` hook.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from . import __version__
+from .choices import split_csv, unknown
+from .context import make_context
+from .plugins import PluginError, PluginHost, strict_from_env
+from .suite import DEFAULT_SUITE, Suite, load_suite
+from .types import Context, HarnessError
+
+LISTING_KINDS = ("models", "sources", "scorers", "stats", "translators")
+
+
+class OneLineError(click.ClickException):
+    """How a HarnessError reaches the user: ``Error: <message>`` on stderr, exit code 2."""
+
+    exit_code = 2
+
+
+class CliState:
+    """Shared by every command (``@click.pass_obj``): the plugin host and helpers around it."""
+
+    def __init__(self, host: PluginHost) -> None:
+        self.host = host
+
+    def load_suite(self, name_or_path: str | None, overrides: list[str] | tuple[str, ...] = ()) -> Suite:
+        return load_suite(name_or_path, list(overrides))
+
+    def context(
+        self,
+        section: str,
+        name: str,
+        suite: Suite | None = None,
+        device: str = "auto",
+        batch_size: int | str = "auto",
+        train_missing: bool = False,
+        cache: Any = None,
+    ) -> Context:
+        registry = self.host.registries.get(section, {})
+        if name not in registry:
+            raise unknown(section.rstrip("s"), name, registry)
+        if cache is None:
+            from .paths import default_store_path
+            from .store import Store
+
+            cache = Store(default_store_path())
+        return make_context(
+            self.host,
+            suite,
+            section,
+            name,
+            cache=cache,
+            device=device,
+            batch_size=batch_size,
+            train_missing=train_missing,
+        )
+
+
+class HarnessGroup(click.Group):
+    """Turns HarnessError into a one-line error with exit code 2, and Ctrl-C into a resumable stop."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except HarnessError as exc:
+            raise OneLineError(str(exc)) from None
+        except KeyboardInterrupt:
+            click.echo("interrupted: finished batches are saved; run the same command again to resume", err=True)
+            ctx.exit(130)
+
+
+def _echo_json(value: Any) -> None:
+    click.echo(json.dumps(value, indent=2, ensure_ascii=False, default=str))
+
+
+def _echo_rows(rows: list[dict[str, Any]], columns: list[str]) -> None:
+    if not rows:
+        click.echo("(none)")
+        return
+    widths = {c: max(len(c), *(len(str(r.get(c, ""))) for r in rows)) for c in columns}
+    widths[columns[-1]] = 0
+    click.echo("  ".join(c.upper().ljust(widths[c]) for c in columns).rstrip())
+    for r in rows:
+        click.echo("  ".join(str(r.get(c, "")).ljust(widths[c]) for c in columns).rstrip())
+
+
+def _warn_failures(host: PluginHost) -> None:
+    for info in host.failures():
+        dist = f" ({info.distribution} {info.version})" if info.distribution else ""
+        click.echo(
+            f"warning: plugin {info.name!r}{dist}: {info.error}; skipped (--strict-plugins makes this fatal)",
+            err=True,
+        )
+
+
+def _describe(kind: str, obj: Any) -> dict[str, Any]:
+    base = {"name": obj.name, "plugin": obj.plugin, "description": obj.description}
+    if kind == "models":
+        base.update(family=obj.family, recipe=obj.recipe)
+    elif kind == "sources":
+        base.update(kinds=list(obj.kinds), options=dict(obj.default_options))
+    elif kind == "scorers":
+        base.update(metric=obj.metric, options=dict(obj.default_options))
+    elif kind == "stats":
+        base.update(options=dict(obj.default_options))
+    elif kind == "translators":
+        try:
+            base.update(languages=obj.languages())
+        except Exception as exc:  # a listing must not die on one object
+            base.update(languages=None, error=str(exc))
+    try:
+        base.update(obj.describe() or {})
+    except Exception as exc:
+        base["error"] = f"describe() failed: {exc}"
+    return base
+
+
+# ------------------------------------------------------------------ the CLI
+
+
+def build_cli(host: PluginHost) -> click.Group:
+    """The click group for ``host``; tests build it around a host with chosen plugins."""
+
+    @click.group(cls=HarnessGroup, context_settings={"help_option_names": ["-h", "--help"]})
+    @click.version_option(__version__, prog_name="harness")
+    @click.option("--strict-plugins", is_flag=True, help="Make a broken plugin fatal (or HARNESS_STRICT_PLUGINS=1).")
+    @click.pass_context
+    def cli(ctx: click.Context, strict_plugins: bool) -> None:
+        """Evaluate the harmlessness/helpfulness trade-off of aligned LLMs across languages."""
+        ctx.obj = CliState(host)
+        if not ctx.resilient_parsing:
+            _warn_failures(host)
+
+    @cli.command("plugins")
+    @click.option("--json", "as_json", is_flag=True, help="Print JSON only.")
+    @click.pass_obj
+    def plugins_cmd(state: CliState, as_json: bool) -> None:
+        """List plugins: distribution, version, hooks, what each registered, and errors."""
+        items = [info.as_dict() for _, info in sorted(state.host.infos.items())]
+        if as_json:
+            _echo_json(items)
+            return
+        rows = [
+            {
+                "name": i["name"],
+                "distribution": f"{i['distribution'] or '-'} {i['version'] or ''}".strip(),
+                "registered": "; ".join(f"{k}: {', '.join(v)}" for k, v in i["registered"].items())
+                if not i["error"]
+                else f"ERROR: {i['error']}",
+            }
+            for i in items
+        ]
+        _echo_rows(rows, ["name", "distribution", "registered"])
+
+    def make_listing(kind: str) -> Callable[..., None]:
+        @click.option("--json", "as_json", is_flag=True, help="Print JSON only.")
+        @click.pass_obj
+        def listing(state: CliState, as_json: bool) -> None:
+            items = [_describe(kind, obj) for _, obj in sorted(state.host.registries[kind].items())]
+            if as_json:
+                _echo_json(items)
+            else:
+                cols = ["name", "plugin", "family", "recipe"] if kind == "models" else ["name", "plugin"]
+                _echo_rows(items, [*cols, "description"])
+
+        listing.__doc__ = f"List registered {kind}."
+        return listing
+
+    for kind in ("models", "sources", "scorers", "translators"):
+        cli.command(kind)(make_listing(kind))
+
+    @cli.command("langs")
+    @click.option("--tier", default=None, help="Only languages of this tier (comma-separated tiers allowed).")
+    @click.option("--scheme", default=None, help="Tier scheme (default: the default suite's, joshi).")
+    @click.option("--json", "as_json", is_flag=True, help="Print JSON only.")
+    @click.pass_obj
+    def langs_cmd(state: CliState, tier: str | None, scheme: str | None, as_json: bool) -> None:
+        """List languages with their resource tier under a scheme."""
+        schemes = state.host.tier_schemes
+        scheme_name = scheme or "joshi"
+        if scheme_name not in schemes:
+            if scheme is None and not schemes:
+                scheme_obj = None
+            else:
+                raise unknown("tier scheme", scheme_name, schemes)
+        else:
+            scheme_obj = schemes[scheme_name]
+        tiers = split_csv(tier)
+        if tiers and scheme_obj is not None:
+            valid = set(scheme_obj.tiers.values())
+            for t in tiers:
+                if t not in valid:
+                    raise unknown(f"tier in scheme {scheme_name}", t, valid)
+        items = []
+        for code, lang in sorted(state.host.languages.items()):
+            t = scheme_obj.tier_of(code) if scheme_obj else None
+            if tiers and t not in tiers:
+                continue
+            items.append(
+                {
+                    "code": code,
+                    "name": lang.name,
+                    "tier": t,
+                    "scheme": scheme_name,
+                    "joshi_class": lang.joshi_class,
+                    "tasks": list(lang.tasks),
+                    "plugin": lang.plugin,
+                }
+            )
+        if as_json:
+            _echo_json(items)
+        else:
+            _echo_rows(items, ["code", "name", "tier", "plugin"])
+
+    @cli.command("stats")
+    @click.argument("table", required=False, type=click.Path(dir_okay=False))
+    @click.option("--stats", "stat_names", default=None, help="Statistics to run (default: all registered).")
+    @click.option("--set", "sets", multiple=True, help="Statistic option STAT.KEY=VALUE.")
+    @click.option("--json", "as_json", is_flag=True, help="Print JSON only.")
+    @click.pass_obj
+    def stats_cmd(
+        state: CliState, table: str | None, stat_names: str | None, sets: tuple[str, ...], as_json: bool
+    ) -> None:
+        """Without TABLE, list statistics; with TABLE (csv/jsonl/parquet), run them on it."""
+        if table is None:
+            items = [_describe("stats", obj) for _, obj in sorted(state.host.stats.items())]
+            _echo_json(items) if as_json else _echo_rows(items, ["name", "plugin", "description"])
+            return
+        from .report import run_stats, stats_json
+        from .suite import apply_override
+        from .table import read_table
+
+        names = split_csv(stat_names) or sorted(state.host.stats)
+        for n in names:
+            if n not in state.host.stats:
+                raise unknown("statistic", n, state.host.stats)
+        opts: dict[str, Any] = {"stats": {n: {} for n in names}}
+        for s in sets:
+            apply_override(opts, s if s.split(".", 1)[0] == "stats" else f"stats.{s}")
+        rows = read_table(table)
+        results = run_stats(state.host, names, rows, opts["stats"])
+        if as_json:
+            _echo_json({name: value["data"] for name, value in stats_json(results).items()})
+            return
+        for r in results:
+            click.echo(f"## {r.title}\n\n{r.markdown.strip()}\n")
+            for w in r.warnings:
+                click.echo(f"warning: {w}", err=True)
+
+    # -------------------------------------------------------------- run
+
+    @cli.command("run")
+    @click.option(
+        "--suite", "suite_name", default=None, help=f"Suite name in tasks/ or a TOML file (default {DEFAULT_SUITE})."
+    )
+    @click.option("--models", default="all", show_default=True, help="'all' (the suite's) or NAME,NAME.")
+    @click.option("--langs", default=None, help="Tiers and codes, mixed: low,high or sw,zh (default: the suite's).")
+    @click.option("--sources", default=None, help="Sources (default: the suite's).")
+    @click.option("--scorers", default=None, help="Scorers (default: the suite's).")
+    @click.option("--stats", "stat_names", default=None, help="Statistics (default: the suite's).")
+    @click.option("--set", "sets", multiple=True, help="Override a suite value KEY=VALUE (repeatable).")
+    @click.option(
+        "--limit", type=click.IntRange(min=1), default=None, help="At most N prompts per kind per source/language."
+    )
+    @click.option("--batch-size", default="auto", show_default=True, help="N or auto.")
+    @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
+    @click.option(
+        "--out", type=click.Path(file_okay=False), default=None, help="Run directory (default results/SUITE-HASH)."
+    )
+    @click.option(
+        "--store",
+        "store_path",
+        type=click.Path(dir_okay=False),
+        default=None,
+        help="Store file (default $HARNESS_HOME/store.sqlite).",
+    )
+    @click.option("--train-missing", is_flag=True, help="Train model variants that have no checkpoint yet.")
+    @click.option("--dry-run", is_flag=True, help="Print the plan and stop.")
+    @click.option("--no-progress", is_flag=True, help="No progress bars.")
+    @click.pass_obj
+    def run_cmd(
+        state: CliState,
+        suite_name,
+        models,
+        langs,
+        sources,
+        scorers,
+        stat_names,
+        sets,
+        limit,
+        batch_size,
+        device,
+        out,
+        store_path,
+        train_missing,
+        dry_run,
+        no_progress,
+    ) -> None:
+        """Run the cross product model x (source, language) x scorer, then statistics and the report."""
+        from .orchestrate import execute_run
+
+        bs: int | str
+        if batch_size == "auto":
+            bs = "auto"
+        else:
+            try:
+                bs = int(batch_size)
+                if bs < 1:
+                    raise ValueError
+            except ValueError:
+                raise HarnessError(f"--batch-size must be a positive integer or 'auto', got {batch_size!r}") from None
+        execute_run(
+            state.host,
+            suite_name=suite_name,
+            models=models,
+            langs=langs,
+            sources=sources,
+            scorers=scorers,
+            stats=stat_names,
+            sets=list(sets),
+            limit=limit,
+            batch_size=bs,
+            device=device,
+            out=out,
+            store_path=store_path,
+            train_missing=train_missing,
+            dry_run=dry_run,
+            progress=not no_progress,
+            argv=["harness", *sys.argv[1:]],
+        )
+
+    @cli.command("report")
+    @click.argument("run_dir", type=click.Path(file_okay=False))
+    @click.pass_obj
+    def report_cmd(state: CliState, run_dir: str) -> None:
+        """Rebuild the report of RUN_DIR from its stored table; loads no model."""
+        from .orchestrate import rebuild_report
+
+        paths = rebuild_report(state.host, Path(run_dir))
+        click.echo(f"report: {paths['md']}\nreport: {paths['html']}")
+
+    @cli.command("export")
+    @click.argument("run_dir", type=click.Path(file_okay=False))
+    @click.option("--format", "fmt", type=click.Choice(["csv", "jsonl", "parquet"]), default="csv", show_default=True)
+    @click.option("-o", "--output", default=None, help="Output file (default RUN_DIR/table.FORMAT).")
+    def export_cmd(run_dir: str, fmt: str, output: str | None) -> None:
+        """Write the tidy table of RUN_DIR as CSV, JSONL or Parquet."""
+        from .orchestrate import run_table_path
+        from .table import read_table, write_table
+
+        rows = read_table(run_table_path(Path(run_dir)))
+        path = write_table(rows, Path(output) if output else Path(run_dir) / f"table.{fmt}", fmt)
+        click.echo(str(path))
+
+    host.add_commands(cli)
+    return cli
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console-script entry point: discover plugins, build the CLI, run it."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    strict = strict_from_env() or "--strict-plugins" in args
+    try:
+        host = PluginHost(strict=strict)
+    except PluginError as exc:
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(2)
+    cli = build_cli(host)
+    cli.main(args=args, prog_name="harness")

@@ -1,0 +1,59 @@
+"""Building the Context a plugin object receives, from the suite and CLI options."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from .paths import data_dir, harness_home
+from .plugins import PluginHost
+from .suite import Suite
+from .types import Cache, Context, GenerationSettings, HarnessError
+
+
+def _stderr(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def generation_settings(suite: Suite | None) -> GenerationSettings:
+    gen = suite.generation if suite else {}
+    settings = GenerationSettings(**gen)
+    if settings.max_new_tokens < 1:
+        raise HarnessError(f"generation.max_new_tokens must be >= 1, got {settings.max_new_tokens}")
+    return settings
+
+
+def make_context(
+    host: PluginHost,
+    suite: Suite | None,
+    section: str,
+    name: str,
+    *,
+    cache: Cache | None = None,
+    device: str = "auto",
+    batch_size: int | str = "auto",
+    train_missing: bool = False,
+    log: Callable[[str], None] = _stderr,
+) -> Context:
+    """Options are the object's ``default_options`` overlaid by the suite's ``[section.name]`` table."""
+    obj: Any = host.registries.get(section, {}).get(name)
+    options = dict(getattr(obj, "default_options", {}) or {})
+    if suite is not None:
+        options.update(suite.options(section, name))
+    data = suite.data if suite else {}
+    return Context(
+        options=options,
+        generation=generation_settings(suite),
+        device=device,
+        batch_size=batch_size,
+        seed=int(data.get("seed", 0)),
+        home=harness_home(),
+        data_dir=data_dir(data.get("data_dir")),
+        train_missing=train_missing or bool(data.get("train_missing", False)),
+        cache=cache,
+        log=log,
+        translators=host.translators,
+        languages=host.languages,
+        config=data,
+    )

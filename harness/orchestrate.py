@@ -1,0 +1,208 @@
+"""What ``harness run`` and ``harness report`` do, end to end, outside click.
+
+A run directory holds ``manifest.json``, the tidy table (``table.jsonl`` and
+``table.csv``), ``report.md``/``report.html``, ``tables/``, ``plots/`` and
+``stats.json``. The default directory name is derived from the resolved
+configuration, so running the same command again resumes into the same folder.
+The report is cached by the digest of the table and the statistics' config: a
+fully cached re-run rebuilds nothing.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+
+from .context import make_context
+from .fingerprint import digest, file_digest
+from .manifest import base_manifest, now, read_manifest, write_manifest
+from .paths import default_store_path
+from .plan import build_plan
+from .plugins import PluginHost
+from .report import run_stats, write_report
+from .runner import Runner
+from .store import Store
+from .suite import load_suite
+from .table import read_table, write_table
+from .types import HarnessError
+
+
+def run_table_path(run_dir: Path) -> Path:
+    for name in ("table.jsonl", "table.csv", "table.parquet"):
+        if (run_dir / name).is_file():
+            return run_dir / name
+    if not run_dir.is_dir():
+        raise HarnessError(f"run directory {str(run_dir)!r} does not exist")
+    raise HarnessError(f"{run_dir} has no table.jsonl: it is not a finished run directory (run `harness run` first)")
+
+
+def _stat_options(suite_data: dict[str, Any], names: list[str]) -> dict[str, dict[str, Any]]:
+    return {n: dict(suite_data.get("stats", {}).get(n, {})) for n in names}
+
+
+def _report_key(host: PluginHost, table_path: Path, names: list[str], options: dict[str, Any]) -> str:
+    plugins = {host.stats[n].plugin: host.infos[host.stats[n].plugin].version for n in names}
+    return digest("report", file_digest(table_path), names, options, plugins)
+
+
+def _finish_report(
+    host: PluginHost,
+    run_dir: Path,
+    manifest: dict[str, Any],
+    rows: list[dict[str, Any]],
+    names: list[str],
+    options: dict[str, Any],
+    force: bool = False,
+) -> dict[str, Path]:
+    key = _report_key(host, run_dir / "table.jsonl", names, options)
+    old = read_manifest(run_dir).get("report_key")
+    paths = {"md": run_dir / "report.md", "html": run_dir / "report.html"}
+    if not force and old == key and all(p.is_file() for p in paths.values()):
+        manifest["report_key"] = key
+        return paths
+    results = run_stats(host, names, rows, options)
+    for r in results:
+        for w in r.warnings:
+            click.echo(f"warning: {r.name}: {w}", err=True)
+    paths = write_report(run_dir, results, manifest, rows)
+    manifest["report_key"] = key
+    return paths
+
+
+def default_run_dir(plan_desc: dict[str, Any], suite_data: dict[str, Any], limit: int | None) -> Path:
+    key = digest(plan_desc, suite_data, limit)[:10]
+    return Path("results") / f"{plan_desc['suite']}-{key}"
+
+
+def execute_run(
+    host: PluginHost,
+    *,
+    suite_name: str | None,
+    models: str | None,
+    langs: str | None,
+    sources: str | None,
+    scorers: str | None,
+    stats: str | None,
+    sets: list[str],
+    limit: int | None,
+    batch_size: int | str,
+    device: str,
+    out: str | None,
+    store_path: str | None,
+    train_missing: bool,
+    dry_run: bool,
+    progress: bool,
+    argv: list[str],
+) -> Path | None:
+    t0 = time.perf_counter()
+    manifest = base_manifest(argv)
+    suite = load_suite(suite_name, sets)
+    store = Store(Path(store_path) if store_path else default_store_path())
+    plan = build_plan(
+        host,
+        suite,
+        models=models,
+        langs=langs,
+        sources=sources,
+        scorers=scorers,
+        stats=stats,
+        context_for=lambda section, name: make_context(host, suite, section, name, cache=store, device=device),
+    )
+    runner = Runner(
+        host,
+        plan,
+        store,
+        device=device,
+        batch_size=batch_size,
+        train_missing=train_missing,
+        limit=limit,
+        progress=progress,
+    )
+
+    status = runner.status()
+    todo = [c for c in status if c["state"] != "cached"]
+    click.echo(
+        f"suite {suite.name}: {len(plan.models)} model(s) x {sum(len(v) for v in plan.langs_by_source.values())} "
+        f"(source, language) pair(s) x {len(plan.scorers)} scorer(s) = {len(status)} cells, "
+        f"{len(status) - len(todo)} cached, {len(todo)} to do",
+        err=True,
+    )
+    for source, codes in plan.langs_by_source.items():
+        click.echo(
+            f"  {source}: {', '.join(f'{c} ({plan.tier_of(c)})' for c in codes) or '(no requested language)'}", err=True
+        )
+    if plan.skipped_langs:
+        click.echo(f"  skipped (no chosen source covers them): {', '.join(plan.skipped_langs)}", err=True)
+    if dry_run:
+        for c in status:
+            click.echo(
+                f"  {c['state']:7s} {c['model']} / {c['source']} / {c['language']} / {c['scorer']}: "
+                f"{c['scored']}/{c['prompts']} scored"
+            )
+        return None
+
+    run_dir = Path(out) if out else default_run_dir(plan.describe(), suite.data, limit)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    manifest.update(
+        config=suite.data,
+        suite_file=str(suite.path) if suite.path else None,
+        plan=plan.describe(),
+        options={"batch_size": batch_size, "device": device, "limit": limit, "train_missing": train_missing},
+        seeds={"suite": suite.seed},
+        store=str(store.path),
+        plugins={n: i.as_dict() for n, i in sorted(host.infos.items())},
+    )
+    old = read_manifest(run_dir)
+    if old.get("report_key"):
+        manifest["report_key"] = old["report_key"]
+    write_manifest(run_dir, manifest)
+
+    rows = runner.run()
+    manifest["fingerprints"] = runner.fingerprints()
+    manifest["work"] = {
+        "generated": runner.stats.generated,
+        "scored": runner.stats.scored,
+        "cached_generations": runner.stats.cached_generations,
+        "cached_scores": runner.stats.cached_scores,
+        "loaded_models": runner.stats.loaded_models,
+        "loaded_scorers": runner.stats.loaded_scorers,
+        "rows": len(rows),
+    }
+    write_table(rows, run_dir / "table.jsonl", "jsonl")
+    write_table(rows, run_dir / "table.csv", "csv")
+    options = _stat_options(suite.data, plan.stats)
+    manifest["finished"] = now()
+    paths = _finish_report(host, run_dir, manifest, rows, plan.stats, options)
+    manifest["wall_seconds"] = round(time.perf_counter() - t0, 3)
+    write_manifest(run_dir, manifest)
+    w = manifest["work"]
+    click.echo(
+        f"done in {manifest['wall_seconds']:.1f}s: generated {w['generated']} (cached {w['cached_generations']}), "
+        f"scored {w['scored']} (cached {w['cached_scores']}), {len(rows)} rows",
+        err=True,
+    )
+    click.echo(f"run directory: {run_dir}")
+    click.echo(f"report: {paths['md']}")
+    return run_dir
+
+
+def rebuild_report(host: PluginHost, run_dir: Path) -> dict[str, Path]:
+    table = run_table_path(run_dir)
+    rows = read_table(table)
+    manifest = read_manifest(run_dir)
+    if table.name != "table.jsonl":
+        write_table(rows, run_dir / "table.jsonl", "jsonl")
+    config = manifest.get("config", {})
+    names = manifest.get("plan", {}).get("stats") or list(config.get("stats", {})) or sorted(host.stats)
+    missing = [n for n in names if n not in host.stats]
+    if missing:
+        print(f"warning: statistics not registered, left out: {', '.join(missing)}", file=sys.stderr)
+        names = [n for n in names if n in host.stats]
+    paths = _finish_report(host, run_dir, manifest, rows, names, _stat_options(config, names), force=True)
+    if manifest:
+        write_manifest(run_dir, manifest)
+    return paths

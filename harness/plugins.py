@@ -1,0 +1,261 @@
+"""Plugin discovery and registration.
+
+Plugins come from the ``harness`` entry-point group (built-in plugins included,
+exactly as a third-party package would publish them) and, for tests and quick
+experiments, from module names in ``HARNESS_PLUGINS``. Every hook implementation is
+called on its own so a plugin that fails to import, raises, registers something
+malformed or takes a name already taken is reported (plugin, distribution, error)
+and skipped while the others keep working. ``strict`` makes the first such problem
+fatal instead.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from importlib import metadata
+from typing import Any
+
+import pluggy
+
+from . import hookspecs
+from .types import (
+    HarnessError,
+    Language,
+    ModelVariant,
+    PromptSource,
+    Scorer,
+    Statistic,
+    TierScheme,
+    Translator,
+)
+
+# kind -> (hook name, required type, key attribute)
+KINDS: dict[str, tuple[str, type, str]] = {
+    "models": ("harness_register_models", ModelVariant, "name"),
+    "sources": ("harness_register_sources", PromptSource, "name"),
+    "scorers": ("harness_register_scorers", Scorer, "name"),
+    "stats": ("harness_register_stats", Statistic, "name"),
+    "languages": ("harness_register_languages", Language, "code"),
+    "tier_schemes": ("harness_register_tier_schemes", TierScheme, "name"),
+    "translators": ("harness_register_translators", Translator, "name"),
+}
+
+
+def _env_list(name: str) -> list[str]:
+    return [x.strip() for x in os.environ.get(name, "").split(",") if x.strip()]
+
+
+def strict_from_env() -> bool:
+    return os.environ.get("HARNESS_STRICT_PLUGINS", "").lower() in ("1", "true", "yes")
+
+
+@dataclass
+class PluginInfo:
+    """What ``harness plugins`` shows for one plugin."""
+
+    name: str
+    distribution: str | None = None
+    version: str | None = None
+    hooks: list[str] = field(default_factory=list)
+    registered: dict[str, list[str]] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def error(self) -> str | None:
+        return "; ".join(self.errors) if self.errors else None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "distribution": self.distribution,
+            "version": self.version,
+            "hooks": sorted(self.hooks),
+            "registered": {k: sorted(v) for k, v in sorted(self.registered.items())},
+            "error": self.error,
+        }
+
+
+class PluginError(HarnessError):
+    """A plugin problem, raised only in strict mode."""
+
+
+class PluginHost:
+    """Owns the pluggy manager and the registries filled by the register hooks."""
+
+    def __init__(
+        self,
+        *,
+        entry_points: bool = True,
+        plugins: Iterable[tuple[str, Any]] = (),
+        modules: Iterable[str] | None = None,
+        disabled: Iterable[str] | None = None,
+        strict: bool | None = None,
+    ) -> None:
+        self.pm = pluggy.PluginManager(hookspecs.PROJECT_NAME)
+        self.pm.add_hookspecs(hookspecs)
+        self.strict = strict_from_env() if strict is None else strict
+        self.disabled = set(_env_list("HARNESS_DISABLE_PLUGINS") if disabled is None else disabled)
+        self.infos: dict[str, PluginInfo] = {}
+        self.registries: dict[str, dict[str, Any]] = {kind: {} for kind in KINDS}
+        self._owner: dict[tuple[str, str], str] = {}
+
+        if entry_points and os.environ.get("HARNESS_NO_ENTRYPOINTS", "") not in ("1", "true"):
+            self._load_entry_points()
+        for mod in _env_list("HARNESS_PLUGINS") if modules is None else modules:
+            self._load_module(mod, mod)
+        for name, obj in plugins:
+            self._add(name, obj, None, None)
+        self._register_all()
+
+    # ---------------------------------------------------------------- loading
+
+    def _fail(self, info: PluginInfo, message: str) -> None:
+        info.errors.append(message)
+        if self.strict:
+            dist = f" ({info.distribution})" if info.distribution else ""
+            raise PluginError(f"plugin {info.name!r}{dist}: {message}")
+
+    def _load_entry_points(self) -> None:
+        for ep in sorted(metadata.entry_points(group=hookspecs.PROJECT_NAME), key=lambda e: e.name):
+            dist = getattr(ep, "dist", None)
+            dname = dist.metadata["Name"] if dist is not None else None
+            dversion = dist.version if dist is not None else None
+            if ep.name in self.disabled:
+                continue
+            if ep.name in self.infos:
+                info = self.infos[ep.name]
+                self._fail(info, f"entry point name already used by {info.distribution}; skipped {dname}")
+                continue
+            try:
+                obj = ep.load()
+            except Exception as exc:  # a broken plugin must not take the CLI down
+                info = PluginInfo(ep.name, dname, dversion)
+                self.infos[ep.name] = info
+                self._fail(info, f"failed to import {ep.value}: {type(exc).__name__}: {exc}")
+                continue
+            self._add(ep.name, obj, dname, dversion)
+
+    def _load_module(self, name: str, module: str) -> None:
+        if name in self.disabled:
+            return
+        try:
+            obj = importlib.import_module(module)
+        except Exception as exc:
+            info = PluginInfo(name)
+            self.infos[name] = info
+            self._fail(info, f"failed to import {module}: {type(exc).__name__}: {exc}")
+            return
+        self._add(name, obj, None, None)
+
+    def _add(self, name: str, obj: Any, dist: str | None, version: str | None) -> None:
+        if name in self.disabled:
+            return
+        info = PluginInfo(name, dist, version)
+        self.infos[name] = info
+        try:
+            self.pm.register(obj, name=name)
+        except Exception as exc:
+            self._fail(info, f"invalid plugin: {type(exc).__name__}: {exc}")
+            return
+        info.hooks = [impl_hook for impl_hook in self._hooks_of(name)]
+
+    def _hooks_of(self, plugin_name: str) -> list[str]:
+        out = []
+        for hook_name in dir(self.pm.hook):
+            if not hook_name.startswith("harness_"):
+                continue
+            caller = getattr(self.pm.hook, hook_name)
+            if any(impl.plugin_name == plugin_name for impl in caller.get_hookimpls()):
+                out.append(hook_name)
+        return out
+
+    # ---------------------------------------------------------------- registration
+
+    def _register_all(self) -> None:
+        for kind, (hook_name, typ, key_attr) in KINDS.items():
+            for impl in getattr(self.pm.hook, hook_name).get_hookimpls():
+                info = self.infos[impl.plugin_name]
+                if info.errors and not info.hooks:
+                    continue
+                self._call_register(kind, typ, key_attr, impl.plugin_name, impl.function, info)
+
+    def _call_register(
+        self, kind: str, typ: type, key_attr: str, plugin: str, fn: Callable[..., Any], info: PluginInfo
+    ) -> None:
+        registry = self.registries[kind]
+        singular = kind.rstrip("s").replace("_", " ")
+
+        def register(obj: Any) -> None:
+            if not isinstance(obj, typ):
+                self._fail(info, f"registered a malformed {singular}: {obj!r} is not a {typ.__name__}")
+                return
+            key = getattr(obj, key_attr, "")
+            if not isinstance(key, str) or not key or any(c.isspace() or c == "," for c in key):
+                self._fail(info, f"registered a {singular} with an invalid {key_attr} {key!r}")
+                return
+            if key in registry:
+                owner = self._owner[(kind, key)]
+                self._fail(info, f"{singular} name {key!r} is already registered by plugin {owner!r}; skipped")
+                return
+            if isinstance(obj, (Language, TierScheme)):
+                obj = replace(obj, plugin=plugin)
+            else:
+                obj.plugin = plugin
+            registry[key] = obj
+            self._owner[(kind, key)] = plugin
+            info.registered.setdefault(kind, []).append(key)
+
+        try:
+            fn(register=register)
+        except PluginError:
+            raise
+        except Exception as exc:
+            self._fail(info, f"{fn.__name__} raised {type(exc).__name__}: {exc}")
+
+    def add_commands(self, cli: Any) -> None:
+        """Let plugins add click commands; a failing plugin is reported, not fatal."""
+        for impl in self.pm.hook.harness_register_commands.get_hookimpls():
+            info = self.infos[impl.plugin_name]
+            try:
+                impl.function(cli=cli)
+            except Exception as exc:
+                self._fail(info, f"harness_register_commands raised {type(exc).__name__}: {exc}")
+
+    # ---------------------------------------------------------------- access
+
+    @property
+    def models(self) -> dict[str, ModelVariant]:
+        return self.registries["models"]
+
+    @property
+    def sources(self) -> dict[str, PromptSource]:
+        return self.registries["sources"]
+
+    @property
+    def scorers(self) -> dict[str, Scorer]:
+        return self.registries["scorers"]
+
+    @property
+    def stats(self) -> dict[str, Statistic]:
+        return self.registries["stats"]
+
+    @property
+    def languages(self) -> dict[str, Language]:
+        return self.registries["languages"]
+
+    @property
+    def tier_schemes(self) -> dict[str, TierScheme]:
+        return self.registries["tier_schemes"]
+
+    @property
+    def translators(self) -> dict[str, Translator]:
+        return self.registries["translators"]
+
+    def failures(self) -> list[PluginInfo]:
+        return [i for i in self.infos.values() if i.errors]
+
+    def plugin_versions(self) -> dict[str, str | None]:
+        return {name: info.version for name, info in sorted(self.infos.items())}

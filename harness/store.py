@@ -1,0 +1,167 @@
+"""The content-addressed result store (SQLite, no server).
+
+A generation is keyed by the model's fingerprint and the prompt text; a score by
+the generation's key, the scorer's fingerprint and what else the scorer sees
+(language, kind). Keys are digests, so two different models never share a cached
+answer and a change of recipe, tokenizer, prompt format or generation settings
+misses the cache by construction.
+
+Writes happen one batch per transaction with ``INSERT OR IGNORE``: a run killed
+with ``kill -9`` keeps every finished batch and a resume never duplicates a row.
+WAL mode and a busy timeout let several runs share one store safely. Values are
+plain text/JSON/REAL; nothing is pickled or executed when read.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from .fingerprint import digest
+from .types import Cache
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS generations (
+    key TEXT PRIMARY KEY,
+    model TEXT NOT NULL,
+    model_fp TEXT NOT NULL,
+    prompt_text TEXT NOT NULL,
+    response TEXT NOT NULL,
+    meta TEXT NOT NULL,
+    created REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS scores (
+    key TEXT PRIMARY KEY,
+    generation_key TEXT NOT NULL,
+    scorer TEXT NOT NULL,
+    scorer_fp TEXT NOT NULL,
+    value REAL NOT NULL,
+    meta TEXT NOT NULL,
+    created REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS cache (
+    namespace TEXT NOT NULL,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (namespace, key)
+);
+"""
+
+_CHUNK = 500  # SQLite's variable limit is large, but keep IN (...) lists modest
+
+
+def generation_key(model_fp: str, prompt_text: str) -> str:
+    return digest("generation", model_fp, prompt_text)
+
+
+def score_key(generation_key: str, scorer_fp: str, language: str, kind: str) -> str:
+    return digest("score", generation_key, scorer_fp, language, kind)
+
+
+def _chunks(items: Sequence[str]) -> Iterable[Sequence[str]]:
+    for i in range(0, len(items), _CHUNK):
+        yield items[i : i + _CHUNK]
+
+
+class Store(Cache):
+    """One SQLite file. Safe to share between processes; one connection per thread."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+        with self._conn() as conn:
+            conn.executescript(SCHEMA)
+
+    def _conn(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, timeout=60.0, isolation_level=None)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA busy_timeout=60000")
+            self._local.conn = conn
+        return conn
+
+    def close(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
+    def _write(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
+        if not rows:
+            return
+        conn = self._conn()
+        for attempt in range(20):
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                conn.executemany(sql, rows)
+                conn.execute("COMMIT")
+                return
+            except sqlite3.OperationalError as exc:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                if "locked" not in str(exc) and "busy" not in str(exc) or attempt == 19:
+                    raise
+                time.sleep(0.05 * (attempt + 1))
+
+    def _select(self, sql: str, keys: Sequence[str]) -> list[tuple[Any, ...]]:
+        out: list[tuple[Any, ...]] = []
+        conn = self._conn()
+        for chunk in _chunks(list(keys)):
+            marks = ",".join("?" * len(chunk))
+            out.extend(conn.execute(sql.format(marks=marks), list(chunk)).fetchall())
+        return out
+
+    # ------------------------------------------------------------ generations
+
+    def existing_generations(self, keys: Sequence[str]) -> set[str]:
+        return {r[0] for r in self._select("SELECT key FROM generations WHERE key IN ({marks})", keys)}
+
+    def put_generations(self, rows: Iterable[tuple[str, str, str, str, str, Mapping[str, Any]]]) -> None:
+        """rows: (key, model, model_fp, prompt_text, response, meta)."""
+        now = time.time()
+        self._write(
+            "INSERT OR IGNORE INTO generations VALUES (?,?,?,?,?,?,?)",
+            [(k, m, fp, p, r, json.dumps(dict(meta), sort_keys=True), now) for k, m, fp, p, r, meta in rows],
+        )
+
+    def get_generations(self, keys: Sequence[str]) -> dict[str, tuple[str, dict[str, Any]]]:
+        rows = self._select("SELECT key, response, meta FROM generations WHERE key IN ({marks})", keys)
+        return {k: (r, json.loads(m)) for k, r, m in rows}
+
+    # ------------------------------------------------------------ scores
+
+    def existing_scores(self, keys: Sequence[str]) -> set[str]:
+        return {r[0] for r in self._select("SELECT key FROM scores WHERE key IN ({marks})", keys)}
+
+    def put_scores(self, rows: Iterable[tuple[str, str, str, str, float, Mapping[str, Any]]]) -> None:
+        """rows: (key, generation_key, scorer, scorer_fp, value, meta)."""
+        now = time.time()
+        self._write(
+            "INSERT OR IGNORE INTO scores VALUES (?,?,?,?,?,?,?)",
+            [(k, g, s, fp, float(v), json.dumps(dict(meta), sort_keys=True), now) for k, g, s, fp, v, meta in rows],
+        )
+
+    def get_scores(self, keys: Sequence[str]) -> dict[str, tuple[float, dict[str, Any]]]:
+        rows = self._select("SELECT key, value, meta FROM scores WHERE key IN ({marks})", keys)
+        return {k: (v, json.loads(m)) for k, v, m in rows}
+
+    # ------------------------------------------------------------ Cache
+
+    def get(self, namespace: str, key: str) -> str | None:
+        row = self._conn().execute("SELECT value FROM cache WHERE namespace=? AND key=?", (namespace, key)).fetchone()
+        return row[0] if row else None
+
+    def put_many(self, namespace: str, items: Mapping[str, str]) -> None:
+        self._write("INSERT OR IGNORE INTO cache VALUES (?,?,?)", [(namespace, k, v) for k, v in items.items()])
+
+    def counts(self) -> dict[str, int]:
+        conn = self._conn()
+        return {t: conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in ("generations", "scores")}
