@@ -39,7 +39,7 @@ class CliState:
         self.host = host
 
     def load_suite(self, name_or_path: str | None, overrides: list[str] | tuple[str, ...] = ()) -> Suite:
-        return load_suite(name_or_path, list(overrides))
+        return load_suite(name_or_path, list(overrides), self.host.components())
 
     def context(
         self,
@@ -130,6 +130,14 @@ def _describe(kind: str, obj: Any) -> dict[str, Any]:
     return base
 
 
+def _default_scheme(schemes: dict[str, Any]) -> str:
+    """The default suite's tier scheme, else the first registered one."""
+    try:
+        return load_suite(None).tier_scheme
+    except HarnessError:
+        return sorted(schemes)[0] if schemes else ""
+
+
 # ------------------------------------------------------------------ the CLI
 
 
@@ -192,7 +200,7 @@ def build_cli(host: PluginHost) -> click.Group:
     def langs_cmd(state: CliState, tier: str | None, scheme: str | None, as_json: bool) -> None:
         """List languages with their resource tier under a scheme."""
         schemes = state.host.tier_schemes
-        scheme_name = scheme or "joshi"
+        scheme_name = scheme or _default_scheme(schemes)
         if scheme_name not in schemes:
             if scheme is None and not schemes:
                 scheme_obj = None

@@ -100,7 +100,7 @@ def execute_run(
 ) -> Path | None:
     t0 = time.perf_counter()
     manifest = base_manifest(argv)
-    suite = load_suite(suite_name, sets)
+    suite = load_suite(suite_name, sets, host.components())
     store = Store(Path(store_path) if store_path else default_store_path())
     plan = build_plan(
         host,

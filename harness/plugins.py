@@ -254,6 +254,13 @@ class PluginHost:
     def translators(self) -> dict[str, Translator]:
         return self.registries["translators"]
 
+    def components(self) -> dict[str, str]:
+        """Component name -> suite section, for ``--set NAME.KEY=VALUE`` on undeclared components."""
+        out: dict[str, str] = {}
+        for section in ("translators", "stats", "scorers", "sources", "models"):
+            out.update({name: section for name in self.registries[section]})
+        return out
+
     def failures(self) -> list[PluginInfo]:
         return [i for i in self.infos.values() if i.errors]
 

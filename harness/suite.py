@@ -149,8 +149,12 @@ def _validate(data: dict[str, Any], where: str) -> None:
                 raise HarnessError(f"{where}: [{section}.{name}] must be a table of options, got {opts!r}")
 
 
-def apply_override(data: dict[str, Any], assignment: str) -> None:
-    """Apply one ``KEY=VALUE`` override in place."""
+def apply_override(data: dict[str, Any], assignment: str, components: dict[str, str] | None = None) -> None:
+    """Apply one ``KEY=VALUE`` override in place.
+
+    ``components`` maps registered component names to their section, so ``--set
+    hh-rlhf.selection=paper`` works even when the suite does not declare ``hh-rlhf``.
+    """
     if "=" not in assignment:
         raise HarnessError(f"--set expects KEY=VALUE, got {assignment!r} (e.g. --set hh-rlhf.selection=paper)")
     key, raw = assignment.split("=", 1)
@@ -162,12 +166,14 @@ def apply_override(data: dict[str, Any], assignment: str) -> None:
     if head not in TOP_KEYS:
         # a component name: find its section
         hits = [s for s in SECTIONS if head in data.get(s, {})]
+        if not hits and components and head in components:
+            hits = [components[head]]
         if len(hits) > 1:
             raise HarnessError(
                 f"--set {key}: {head!r} is in several sections ({', '.join(hits)}); write e.g. {hits[0]}.{key}"
             )
         if not hits:
-            declared = [n for s in SECTIONS for n in data.get(s, {})]
+            declared = [n for s in SECTIONS for n in data.get(s, {})] + list(components or {})
             raise unknown("--set key", key, [*TOP_KEYS, *declared])
         parts = [hits[0], *parts]
     target = data
@@ -179,7 +185,11 @@ def apply_override(data: dict[str, Any], assignment: str) -> None:
     target[parts[-1]] = value
 
 
-def load_suite(name_or_path: str | None = None, overrides: list[str] | tuple[str, ...] = ()) -> Suite:
+def load_suite(
+    name_or_path: str | None = None,
+    overrides: list[str] | tuple[str, ...] = (),
+    components: dict[str, str] | None = None,
+) -> Suite:
     """Read a suite by name (``tasks/NAME.toml``) or path, then apply ``--set`` overrides."""
     path = _find_suite_file(name_or_path or DEFAULT_SUITE)
     try:
@@ -192,7 +202,7 @@ def load_suite(name_or_path: str | None = None, overrides: list[str] | tuple[str
     _validate(data, f"suite file {path}")
     data = copy.deepcopy(data)
     for assignment in overrides:
-        apply_override(data, assignment)
+        apply_override(data, assignment, components)
     _validate(data, f"suite {path.stem} after --set")
     data.setdefault("name", path.stem)
     return Suite(name=str(data["name"]), path=path, data=data)
