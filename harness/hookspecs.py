@@ -52,7 +52,7 @@ def harness_register_scorers(register: Register) -> None:
     """Register scorers: call ``register(scorer)`` with a ``harness.types.Scorer``.
 
     One scorer object per scoring *mode*: a translate-test variant of a reward
-    model is registered as its own scorer (e.g. ``deberta-reward@translate-test``)
+    model is registered as its own scorer (e.g. ``my-reward@translate-test``)
     so both scores live side by side in the tidy table.
     """
 

@@ -14,7 +14,7 @@ A component is declared by its table, in order, and the table holds its options:
     [models.tiny-opt]          # declared, default options
     [sources.hh-rlhf]
     selection = "paper"        # an option
-    [scorers.deberta-reward]
+    [scorers.my-reward]
     [stats.rates]
 
 ``--set KEY=VALUE`` overrides any value: ``seed=3``, ``generation.max_new_tokens=20``,

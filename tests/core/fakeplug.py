@@ -30,6 +30,8 @@ from harness import (
 from harness.fingerprint import digest
 
 LANGS = {"en": ("English", 5), "de": ("German", 5), "sw": ("Swahili", 2), "yo": ("Yoruba", 2), "th": ("Thai", 3)}
+#: Registered languages that no fake source covers and no tier contains (to test "skipped").
+UNCOVERED = {"qu": ("Quechua", 1)}
 
 
 def _log(event: str) -> None:
@@ -150,7 +152,7 @@ def harness_register_stats(register):
 
 @hookimpl
 def harness_register_languages(register):
-    for code, (name, cls) in LANGS.items():
+    for code, (name, cls) in {**LANGS, **UNCOVERED}.items():
         register(Language(code, name, cls))
 
 
