@@ -123,6 +123,8 @@ def execute_run(
         progress=progress,
     )
 
+    if not dry_run:
+        runner.check_available()  # fail before printing or doing anything, in one line
     status = runner.status()
     todo = [c for c in status if c["state"] != "cached"]
     click.echo(

@@ -127,6 +127,7 @@ class Runner:
         self._model_fps: dict[str, str] = {}
         self._scorer_fps: dict[str, str] = {}
         self.data_fingerprints: dict[str, str] = {}
+        self._checked = False
 
     def ctx(self, section: str, name: str) -> Context:
         return make_context(
@@ -251,6 +252,7 @@ class Runner:
                     problems.append(f"{model}: {reason}")
         if problems:
             raise HarnessError("; ".join(problems))
+        self._checked = True
 
     def generate(self) -> None:
         for model in self.plan.models:
@@ -335,7 +337,8 @@ class Runner:
             self._execute("score", scorer, pending, open_worker, holder, lambda w, b: w.score(b), sink)
 
     def run(self) -> list[dict[str, Any]]:
-        self.check_available()
+        if not self._checked:
+            self.check_available()
         self.generate()
         self.score()
         return self.table()
