@@ -1,0 +1,314 @@
+"""Mixed models of the trade-off: does variant x kind x tier matter?
+
+Linear mixed model on the reward score, ``score ~ variant * kind * tier`` with crossed
+random intercepts for language and prompt item. statsmodels expresses crossed effects
+as one group holding every row plus a variance component per factor (``vc_formula``).
+With a single group, a group-level random intercept is not identifiable (it is the
+fixed intercept), so ``re_formula="0"`` is passed explicitly: language and item are
+the two variance components and neither is dropped. lbfgs/bfgs often stop early on
+crossed components, so Powell is tried first, then Nelder-Mead (option ``methods``).
+
+Coding (treatment): variant vs the family's base model, harmful vs helpful prompts,
+least- vs most-resourced tier. A three-way coefficient is therefore
+[(variant - base) on harmful - (variant - base) on helpful] in the low tier minus the
+same in the high tier: how much the variant's harmlessness gain relative to its
+helpfulness gain differs in low-resource languages.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from .table import as_list, base_models, distinct, family_of, metric_rows, ordered_tiers, passed
+
+KIND_LEVELS = ["helpful", "harmful"]  # reference first
+DEFAULT_METHODS = ("powell", "nm")
+SINGULAR_RELATIVE = 1e-4
+
+
+class NotEstimable(Exception):
+    """The table lacks what the model needs (one tier, one variant ...); the message says what."""
+
+
+def design_frames(rows: Sequence[Mapping[str, Any]], options: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """One analysis frame per (scorer, family): rows of the two contrasted tiers, coded factors.
+
+    Raises NotEstimable when no frame can be built, with the reason.
+    """
+    import pandas as pd
+
+    reward = [r for r in metric_rows(rows) if r.get("kind") in KIND_LEVELS]
+    if not reward:
+        raise NotEstimable("no reward-scored rows with kind harmful/helpful")
+    kinds = set(distinct(reward, "kind"))
+    if kinds != set(KIND_LEVELS):
+        raise NotEstimable(f"only {', '.join(sorted(kinds))} prompts present; the model needs both kinds")
+    all_tiers = ordered_tiers((r.get("tier") for r in reward), as_list(options.get("tier_order")))
+    wanted = as_list(options.get("tiers"))
+    if wanted:
+        missing = [t for t in wanted if t not in all_tiers]
+        if len(wanted) != 2 or missing:
+            raise NotEstimable(f"option tiers must name two tiers present in the table (present: {all_tiers})")
+        low, high = wanted
+    elif len(all_tiers) < 2:
+        raise NotEstimable(
+            f"only one resource tier present ({', '.join(all_tiers) or 'none'}); "
+            "the trade-off across tiers cannot be tested"
+        )
+    else:
+        low, high = all_tiers[0], all_tiers[-1]
+    baseline = str(options.get("baseline") or "")
+    bases = base_models(reward, baseline or None)
+    families: list[str | None] = sorted({family_of(r) for r in reward}) if not baseline else [None]
+    frames, reasons = [], []
+    for scorer in distinct(reward, "scorer") or [""]:
+        for family in families:
+            sub = [
+                r
+                for r in reward
+                if str(r.get("scorer") or "") == scorer
+                and str(r.get("tier")) in (low, high)
+                and (family is None or family_of(r) == family)
+            ]
+            models = distinct(sub, "model")
+            base = baseline if family is None else bases.get(family)
+            note = ""
+            if base is None and models:
+                base = models[0]
+                note = (
+                    f"no model of family '{family}' has recipe 'base' and option baseline is unset; "
+                    f"'{base}' is used as the reference"
+                )
+            if len(models) < 2 or base not in models:
+                reasons.append(
+                    f"{scorer or 'scores'}/{family or 'all'}: needs a base model and at least one variant "
+                    f"(models: {', '.join(models) or 'none'})"
+                )
+                continue
+            langs = distinct(sub, "language")
+            df = pd.DataFrame(
+                {
+                    "score": [r["score"] for r in sub],
+                    "variant": [str(r["model"]) for r in sub],
+                    "kind": [r["kind"] for r in sub],
+                    "tier": [str(r["tier"]) for r in sub],
+                    "language": [str(r["language"]) for r in sub],
+                    "item": [f"{r.get('source')}|{r['kind']}|{r.get('prompt_id')}" for r in sub],
+                    "passed": [int(bool(passed(r, options))) for r in sub],
+                }
+            )
+            df["variant"] = pd.Categorical(df["variant"], categories=[base] + [m for m in models if m != base])
+            df["kind"] = pd.Categorical(df["kind"], categories=KIND_LEVELS)
+            df["tier"] = pd.Categorical(df["tier"], categories=[high, low])
+            df["group"] = 1
+            frames.append(
+                {
+                    "scorer": scorer,
+                    "family": family or "",
+                    "base": base,
+                    "low": low,
+                    "high": high,
+                    "languages": langs,
+                    "frame": df,
+                    "note": note,
+                }
+            )
+    if not frames:
+        raise NotEstimable("; ".join(reasons) or "no data for the model")
+    return frames
+
+
+def _vc_formula(df: Any) -> dict[str, str]:
+    return {"language": "0 + C(language)", "item": "0 + C(item)"}
+
+
+def fit_lmm(df: Any, formula: str, reml: bool, methods: Sequence[str] = DEFAULT_METHODS) -> tuple[Any, list[str], str]:
+    """Fit the crossed-effects LMM trying ``methods`` in turn until one converges.
+
+    Returns (result, warning messages, method used); every warning statsmodels raised
+    during the accepted fit is returned, never swallowed.
+    """
+    import statsmodels.formula.api as smf
+
+    best, best_msgs, best_method = None, [], ""
+    for method in methods:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            model = smf.mixedlm(formula, df, groups="group", re_formula="0", vc_formula=_vc_formula(df))
+            try:
+                res = model.fit(reml=reml, method=method)
+            except (ValueError, ArithmeticError, RuntimeError) as exc:  # singular matrices and the like
+                best_msgs = best_msgs or [f"{method} fit failed: {exc}"]
+                continue
+        msgs = list(dict.fromkeys(str(w.message).splitlines()[0] for w in caught))
+        if (
+            best is None
+            or (res.converged and not best.converged)
+            or (res.converged == best.converged and res.llf > best.llf + 1e-8)
+        ):
+            best, best_msgs, best_method = res, msgs, method
+        if res.converged:
+            break
+    if best is None:
+        raise NotEstimable("the mixed model could not be fitted: " + "; ".join(best_msgs))
+    return best, best_msgs, best_method
+
+
+def variance_components(res: Any) -> dict[str, float]:
+    names = list(res.model.exog_vc.names)
+    return {name: float(v) for name, v in zip(names, res.vcomp)} | {"residual": float(res.scale)}
+
+
+def fit_warnings(res: Any, msgs: Sequence[str], label: str) -> list[str]:
+    """Convergence, singular-fit and optimizer warnings in words, prefixed with the fit's label."""
+    out = [f"{label}: {m}" for m in msgs]
+    if not res.converged:
+        out.append(f"{label}: the optimizer did not converge; estimates may be unreliable")
+    vcs = variance_components(res)
+    for name, value in vcs.items():
+        if name != "residual" and value < SINGULAR_RELATIVE * max(vcs["residual"], 1e-12):
+            out.append(
+                f"{label}: the {name} variance component is ~0 ({value:.2g}; singular fit): the data show no "
+                f"{name}-level variation beyond the fixed effects. It is kept in the model, not dropped."
+            )
+    return out
+
+
+def three_way_terms(names: Sequence[str]) -> list[str]:
+    return [n for n in names if n.count(":") == 2]
+
+
+def lrt_three_way(df: Any, methods: Sequence[str] = DEFAULT_METHODS) -> dict[str, Any]:
+    """Likelihood-ratio test of all variant x kind x tier terms (ML fits, full vs reduced)."""
+    from scipy import stats
+
+    full, full_msgs, m_full = fit_lmm(df, "score ~ variant * kind * tier", reml=False, methods=methods)
+    reduced, red_msgs, m_red = fit_lmm(
+        df, "score ~ variant * kind * tier - variant:kind:tier", reml=False, methods=methods
+    )
+    dof = len(three_way_terms(full.fe_params.index)) - len(three_way_terms(reduced.fe_params.index))
+    chi2 = 2 * (full.llf - reduced.llf)
+    notes = fit_warnings(full, full_msgs, "LRT full model (ML)") + fit_warnings(
+        reduced, red_msgs, "LRT reduced model (ML)"
+    )
+    if chi2 < -1e-6:
+        notes.append(
+            f"LRT: the full model's likelihood is below the reduced one's (chi2 = {chi2:.3g}); "
+            "an optimizer stopped early; the statistic is set to 0"
+        )
+    chi2 = max(chi2, 0.0)
+    return {
+        "chi2": float(chi2),
+        "df": int(dof),
+        "p": float(stats.chi2.sf(chi2, dof)) if dof else math.nan,
+        "llf_full": float(full.llf),
+        "llf_reduced": float(reduced.llf),
+        "converged": bool(full.converged and reduced.converged),
+        "methods": [m_full, m_red],
+        "warnings": notes,
+    }
+
+
+def term_label(term: str, base: str, low: str, high: str) -> str:
+    """'variant[T.dpo]:kind[T.harmful]:tier[T.low]' -> 'dpo x harmful x low' (reference levels in words)."""
+    if term == "Intercept":
+        return f"intercept ({base}, helpful, {high})"
+    parts = []
+    for piece in term.split(":"):
+        level = piece.split("[T.", 1)[1][:-1] if "[T." in piece else piece
+        parts.append(level)
+    return " x ".join(parts)
+
+
+def coefficient_rows(
+    params: Any, lo: Any, hi: Any, pvalues: Any, se: Any, base: str, low: str, high: str
+) -> list[dict]:
+    rows = []
+    for term in params.index:
+        rows.append(
+            {
+                "term": term,
+                "label": term_label(term, base, low, high),
+                "order": 0 if term == "Intercept" else term.count(":") + 1,
+                "estimate": float(params[term]),
+                "se": float(se[term]),
+                "ci_lo": float(lo[term]),
+                "ci_hi": float(hi[term]),
+                "p": float(pvalues[term]),
+            }
+        )
+    return rows
+
+
+def three_way_sentence(coef: Mapping[str, Any], base: str, low: str, high: str, unit: str) -> str:
+    """One three-way coefficient in words."""
+    variant = coef["term"].split(":")[0].split("[T.", 1)[1][:-1]
+    size = abs(coef["estimate"])
+    direction = "larger" if coef["estimate"] > 0 else "smaller"
+    return (
+        f"For {variant} vs {base}, the gain in harmlessness relative to helpfulness is {size:.2f} {unit} "
+        f"{direction} in {low}-tier than in {high}-tier languages "
+        f"(95% CI [{coef['ci_lo']:.2f}, {coef['ci_hi']:.2f}], p = {coef['p']:.3g})."
+    )
+
+
+def tradeoff_lmm(frame: Mapping[str, Any], options: Mapping[str, Any]) -> dict[str, Any]:
+    """REML fit for the coefficient table, ML fits for the LRT, plus warnings in words."""
+    methods = tuple(as_list(options.get("methods")) or DEFAULT_METHODS)
+    df = frame["frame"]
+    res, msgs, method = fit_lmm(df, "score ~ variant * kind * tier", reml=True, methods=methods)
+    ci = res.conf_int().loc[res.fe_params.index]
+    fe = res.fe_params
+    coefs = coefficient_rows(
+        fe, ci[0], ci[1], res.pvalues[fe.index], res.bse_fe, frame["base"], frame["low"], frame["high"]
+    )
+    notes = fit_warnings(res, msgs, "LMM (REML)")
+    if len(frame["languages"]) <= 2:
+        notes.append(
+            "LMM: only one language per tier, so the language variance cannot be told apart from the tier "
+            "effect; the language component is kept but its estimate is not meaningful"
+        )
+    lrt = lrt_three_way(df, methods)
+    notes += lrt.pop("warnings")
+    return {
+        "coefficients": coefs,
+        "lrt": lrt,
+        "variance_components": variance_components(res),
+        "converged": bool(res.converged),
+        "method": method,
+        "n": int(len(df)),
+        "warnings": notes,
+    }
+
+
+def tradeoff_glmm(frame: Mapping[str, Any], options: Mapping[str, Any]) -> dict[str, Any]:
+    """Binomial mixed model on pass/fail, fitted by variational Bayes (approximate intervals)."""
+    import numpy as np
+    import pandas as pd
+    from scipy import stats
+    from statsmodels.genmod.bayes_mixed_glm import BinomialBayesMixedGLM
+
+    df = frame["frame"]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model = BinomialBayesMixedGLM.from_formula(
+            "passed ~ variant * kind * tier", {"language": "0 + C(language)", "item": "0 + C(item)"}, df
+        )
+        res = model.fit_vb()
+    names = list(model.exog_names)
+    mean = pd.Series(np.asarray(res.fe_mean), index=names)
+    sd = pd.Series(np.asarray(res.fe_sd), index=names)
+    z = mean / sd
+    p = pd.Series(2 * stats.norm.sf(np.abs(z)), index=names)
+    coefs = coefficient_rows(
+        mean, mean - 1.96 * sd, mean + 1.96 * sd, p, sd, frame["base"], frame["low"], frame["high"]
+    )
+    vc_sd = {name: float(np.exp(v)) for name, v in zip(model.vcp_names, np.asarray(res.vcp_mean))}
+    notes = [f"GLMM (variational Bayes): {m}" for m in dict.fromkeys(str(w.message).splitlines()[0] for w in caught)]
+    for name, value in vc_sd.items():
+        if value < 1e-2:
+            notes.append(f"GLMM: the {name} random-effect SD is ~0 ({value:.2g}); kept in the model, not dropped")
+    return {"coefficients": coefs, "random_effect_sd": vc_sd, "n": int(len(df)), "warnings": notes}

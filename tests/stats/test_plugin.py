@@ -1,0 +1,46 @@
+"""The plugin registers its statistics and command, and importing it stays cheap."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import click
+import pluggy
+from click.testing import CliRunner
+
+from harness import hookspecs
+from harness.types import Statistic
+
+
+def _manager():
+    import harness_stats.plugin as plugin
+
+    pm = pluggy.PluginManager(hookspecs.PROJECT_NAME)
+    pm.add_hookspecs(hookspecs)
+    pm.register(plugin)
+    return pm
+
+
+def test_registers_the_statistics():
+    stats = []
+    _manager().hook.harness_register_stats(register=stats.append)
+    assert [s.name for s in stats] == ["rates", "paired", "tradeoff", "tradeoff-glmm", "fidelity"]
+    assert all(isinstance(s, Statistic) and s.description for s in stats)
+
+
+def test_import_is_cheap():
+    code = (
+        "import sys, harness_stats.plugin; "
+        "print(sorted(m for m in ('pandas', 'statsmodels', 'matplotlib', 'torch', 'scipy') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_simulate_command_prints_both_rates():
+    cli = click.Group("harness")
+    _manager().hook.harness_register_commands(cli=cli)
+    result = CliRunner().invoke(cli, ["simulate", "--n-null", "2", "--n-effect", "2", "--effect", "3"])
+    assert result.exit_code == 0, result.output
+    assert "false-positive rate" in result.output and "power" in result.output
