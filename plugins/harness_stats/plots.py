@@ -12,6 +12,10 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 
+def _err(value: float) -> float:
+    """Error-bar length: never negative (a Wilson bound equals the estimate at 0% or 100%, up to rounding)."""
+    return max(0.0, float(value))
+
 def _plt():
     import matplotlib
 
@@ -62,8 +66,8 @@ def rates_by_tier(cells: Sequence[Mapping[str, Any]], models: Sequence[str], tie
                     continue
                 xs.append(t_i - 0.4 + width * (m_i + 0.5))
                 ys.append(cell[metric])
-                lo.append(cell[metric] - cell[f"{metric}_lo"])
-                hi.append(cell[f"{metric}_hi"] - cell[metric])
+                lo.append(_err(cell[metric] - cell[f"{metric}_lo"]))
+                hi.append(_err(cell[f"{metric}_hi"] - cell[metric]))
             if xs:
                 ax.errorbar(xs, ys, yerr=[lo, hi], fmt="o", capsize=3, color=cmap(m_i % 10), label=model)
         ax.set_xticks(range(len(tiers)))
@@ -111,8 +115,8 @@ def tradeoff_scatter(
             ax.errorbar(
                 cell["HmR"],
                 cell["HpR"],
-                xerr=[[cell["HmR"] - cell["HmR_lo"]], [cell["HmR_hi"] - cell["HmR"]]],
-                yerr=[[cell["HpR"] - cell["HpR_lo"]], [cell["HpR_hi"] - cell["HpR"]]],
+                xerr=[[_err(cell["HmR"] - cell["HmR_lo"])], [_err(cell["HmR_hi"] - cell["HmR"])]],
+                yerr=[[_err(cell["HpR"] - cell["HpR_lo"])], [_err(cell["HpR_hi"] - cell["HpR"])]],
                 fmt="o",
                 color=colour,
                 ecolor=colour,
@@ -153,7 +157,7 @@ def forest(coefs: Sequence[Mapping[str, Any]], title: str, xlabel: str) -> bytes
         ax.errorbar(
             c["estimate"],
             i,
-            xerr=[[c["estimate"] - c["ci_lo"]], [c["ci_hi"] - c["estimate"]]],
+            xerr=[[_err(c["estimate"] - c["ci_lo"])], [_err(c["ci_hi"] - c["estimate"])]],
             fmt="o",
             color=colour,
             capsize=3,
