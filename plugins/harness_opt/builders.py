@@ -1,0 +1,112 @@
+"""Base models built locally from a fixed seed: the tiny family's base and OPT-350M with random weights.
+
+The tiny base is an OPTConfig with a few layers and a byte-level BPE tokenizer trained on the
+packaged preference set, so the whole family works with the hub unreachable. Its folder is
+keyed by a digest of the build config, corpus and seed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from harness.fingerprint import digest, file_digest
+
+from .checkpoints import atomic_folder, is_complete, store_root, write_marker
+from .train_data import tiny_prefs_path
+
+SPECIALS = ["<s>", "<pad>", "</s>", "<unk>"]  # ids 0..3, as in OPT: pad=1, bos=eos=2
+
+#: facebook/opt-350m's config.json (architecture only).
+OPT_350M_CONFIG: dict[str, Any] = {
+    "vocab_size": 50272,
+    "hidden_size": 1024,
+    "num_hidden_layers": 24,
+    "ffn_dim": 4096,
+    "num_attention_heads": 16,
+    "max_position_embeddings": 2048,
+    "word_embed_proj_dim": 512,
+    "do_layer_norm_before": False,
+    "activation_function": "relu",
+    "dropout": 0.1,
+    "attention_dropout": 0.0,
+    "layerdrop": 0.0,
+    "init_std": 0.02,
+    "enable_bias": True,
+    "layer_norm_elementwise_affine": True,
+    "pad_token_id": 1,
+    "bos_token_id": 2,
+    "eos_token_id": 2,
+}
+
+
+def tiny_key(tiny: Mapping[str, Any], seed: int) -> str:
+    return digest("tiny-opt-base/v1", dict(tiny), seed, file_digest(tiny_prefs_path()))
+
+
+def _corpus() -> list[str]:
+    import json
+
+    lines = tiny_prefs_path().read_text().splitlines()
+    rows = [json.loads(x) for x in lines if x.strip()]
+    return [r[k] for r in rows for k in ("chosen", "rejected")]
+
+
+def build_tokenizer(vocab_size: int, max_length: int):
+    """A byte-level BPE trained on the packaged corpus, wrapped like OPT's (BOS ``</s>`` prepended)."""
+    from tokenizers import ByteLevelBPETokenizer
+    from tokenizers.processors import TemplateProcessing
+    from transformers import PreTrainedTokenizerFast
+
+    bpe = ByteLevelBPETokenizer()
+    bpe.train_from_iterator(_corpus(), vocab_size=vocab_size, min_frequency=2, special_tokens=SPECIALS,
+                            show_progress=False)
+    eos_id = bpe.token_to_id("</s>")
+    bpe.post_processor = TemplateProcessing(single="</s> $A", pair="</s> $A $B", special_tokens=[("</s>", eos_id)])
+    tok = PreTrainedTokenizerFast(tokenizer_object=bpe._tokenizer, bos_token="</s>", eos_token="</s>",
+                                  pad_token="<pad>", unk_token="<unk>", model_max_length=max_length)
+    return tok
+
+
+def ensure_tiny_base(home: Path, tiny: Mapping[str, Any], seed: int, log=print) -> Path:
+    """The tiny base folder (model + tokenizer), built once per config/seed."""
+    key = tiny_key(tiny, seed)
+    final = store_root(home, "tiny-opt") / f"base-{key[:16]}"
+    if is_complete(final):
+        return final
+    import torch
+    from transformers import OPTConfig, OPTForCausalLM
+
+    log(f"building tiny-opt base {key[:16]} ...")
+    with atomic_folder(final) as tmp:
+        tok = build_tokenizer(int(tiny["vocab_size"]), int(tiny["max_position_embeddings"]))
+        cfg = OPTConfig(
+            vocab_size=len(tok),
+            hidden_size=int(tiny["hidden_size"]),
+            num_hidden_layers=int(tiny["num_hidden_layers"]),
+            ffn_dim=int(tiny["ffn_dim"]),
+            num_attention_heads=int(tiny["num_attention_heads"]),
+            max_position_embeddings=int(tiny["max_position_embeddings"]),
+            word_embed_proj_dim=int(tiny["hidden_size"]),
+            do_layer_norm_before=True,
+            pad_token_id=tok.pad_token_id,
+            bos_token_id=tok.bos_token_id,
+            eos_token_id=tok.eos_token_id,
+            dropout=0.0,
+        )
+        torch.manual_seed(seed)
+        model = OPTForCausalLM(cfg)
+        model.save_pretrained(tmp)
+        tok.save_pretrained(tmp)
+        write_marker(tmp, {"kind": "tiny-opt base", "key": key, "seed": seed, "tiny": dict(tiny)})
+    return final
+
+
+def random_350m(seed: int):
+    """OPT-350M's architecture with weights drawn from ``seed`` (float32, CPU)."""
+    import torch
+    from transformers import OPTConfig, OPTForCausalLM
+
+    torch.manual_seed(seed)
+    return OPTForCausalLM(OPTConfig(**OPT_350M_CONFIG))

@@ -1,0 +1,120 @@
+"""Greedy, batched, left-padded generation whose tokens do not depend on the batch size.
+
+OPT derives position ids from the attention mask, so left padding keeps each prompt's
+positions; the response is the decode of the new tokens only, cut at the first EOS.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from harness.types import GenerationOutput, GenerationSettings, LoadedModel, Prompt
+
+from .prompting import format_prompt
+
+#: Batch cap on CPU: larger batches barely raise throughput there and pad more.
+CPU_BATCH_CAP = 16
+
+
+def resolve_device(device: str) -> str:
+    import torch
+
+    if device in ("auto", "", None):
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    return device
+
+
+def resolve_dtype(dtype: str | None, device: str) -> str:
+    """float32 on CPU; float16 on CUDA (OPT's training dtype) unless the option says otherwise."""
+    if dtype in (None, "", "auto"):
+        return "float16" if device.startswith("cuda") else "float32"
+    return str(dtype)
+
+
+class LoadedOpt(LoadedModel):
+    def __init__(self, model: Any, tokenizer: Any, device: str, settings: GenerationSettings,
+                 info: dict[str, Any] | None = None) -> None:
+        self.model = model
+        self.tokenizer = tokenizer
+        self.device = device
+        self.settings = settings
+        self.info = info or {}
+        tokenizer.padding_side = "left"
+        tokenizer.truncation_side = "left"  # keep the end of an over-long prompt (the question)
+        if tokenizer.pad_token_id is None:
+            tokenizer.pad_token = tokenizer.eos_token
+        self.max_positions = int(getattr(model.config, "max_position_embeddings", 2048))
+        self.max_prompt_tokens = max(8, self.max_positions - settings.max_new_tokens)
+
+    def _gen_config(self):
+        from transformers import GenerationConfig
+
+        return GenerationConfig(
+            max_new_tokens=self.settings.max_new_tokens,
+            do_sample=False,
+            num_beams=1,
+            eos_token_id=self.tokenizer.eos_token_id,
+            pad_token_id=self.tokenizer.pad_token_id,
+            bos_token_id=self.tokenizer.bos_token_id,
+        )
+
+    def generate(self, prompts: Sequence[Prompt]) -> list[GenerationOutput]:
+        import torch
+
+        if not prompts:
+            return []
+        texts = [format_prompt(p.text, self.settings.prompt_format) for p in prompts]
+        full = self.tokenizer(texts, padding=False, truncation=False, verbose=False)["input_ids"]
+        enc = self.tokenizer(texts, return_tensors="pt", padding=True, truncation=True,
+                             max_length=self.max_prompt_tokens).to(self.device)
+        with torch.inference_mode():
+            out = self.model.generate(**enc, generation_config=self._gen_config())
+        new = out[:, enc["input_ids"].shape[1]:].tolist()
+        eos = self.tokenizer.eos_token_id
+        results = []
+        for ids, n_full in zip(new, (len(f) for f in full)):
+            stopped = eos in ids
+            ids = ids[: ids.index(eos)] if stopped else ids
+            text = self.tokenizer.decode(ids, skip_special_tokens=True)
+            results.append(GenerationOutput(text, {
+                "n_new_tokens": len(ids),
+                "stopped_at_eos": stopped,
+                "truncated": n_full > self.max_prompt_tokens,
+            }))
+        return results
+
+    def auto_batch_size(self, prompts: Sequence[Prompt]) -> int:
+        """CPU: a fixed cap. CUDA: the largest power of two whose KV cache and logits fit in half the
+        free memory, estimated from the longest prompt."""
+        n = max(1, len(prompts))
+        if not self.device.startswith("cuda"):
+            return min(CPU_BATCH_CAP, n)
+        import torch
+
+        cfg = self.model.config
+        longest = max((len(self.tokenizer(format_prompt(p.text, self.settings.prompt_format))["input_ids"])
+                       for p in prompts), default=64)
+        seq = min(self.max_positions, longest + self.settings.max_new_tokens)
+        elt = next(self.model.parameters()).element_size()
+        per_seq = elt * seq * (2 * cfg.num_hidden_layers * cfg.hidden_size + 4 * cfg.ffn_dim) \
+            + 4 * cfg.vocab_size * 2
+        free, _ = torch.cuda.mem_get_info()
+        fit = max(1, int(free * 0.5 // per_seq))
+        size = 1
+        while size * 2 <= min(fit, 256):
+            size *= 2
+        return min(size, n) if n < size else size
+
+    def close(self) -> None:
+        import gc
+
+        self.model = None
+        gc.collect()
+        try:
+            import torch
+
+            if torch.cuda.is_available():
+                torch.cuda.empty_cache()
+        except Exception:  # noqa: BLE001 - freeing memory must never fail a run
+            pass

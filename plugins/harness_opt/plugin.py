@@ -1,0 +1,39 @@
+"""Entry point: registers the OPT variants and the `harness train` command (imports stay cheap)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from harness import hookimpl
+
+FAMILIES = {
+    "opt-350m": "facebook/opt-350m",
+    "tiny-opt": "a tiny OPT built locally (offline tests and demo)",
+}
+SUFFIX = {"base": "", "sft": "-sft", "dpo": "-dpo", "sft+dpo": "-sft-dpo"}
+
+
+def variants() -> list[Any]:
+    from .random_variant import RandomOptVariant
+    from .variants import OptVariant
+
+    out: list[Any] = []
+    for family, what in FAMILIES.items():
+        for recipe, suffix in SUFFIX.items():
+            desc = f"{what}" if recipe == "base" else f"{what} + {recipe.upper()} (TRL, tasks/recipes/{family}.toml)"
+            out.append(OptVariant(family + suffix, family, recipe, desc))
+    out.append(RandomOptVariant())
+    return out
+
+
+@hookimpl
+def harness_register_models(register) -> None:
+    for v in variants():
+        register(v)
+
+
+@hookimpl
+def harness_register_commands(cli) -> None:
+    from .commands import train
+
+    cli.add_command(train)

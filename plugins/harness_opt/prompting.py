@@ -1,0 +1,25 @@
+"""Prompt formats: how a prompt's text becomes the model's input string.
+
+The format is an explicit setting because the study fed ``Human: ...`` with no assistant tag
+(``raw``) while the models were trained on ``\\n\\nHuman: ...\\n\\nAssistant:`` (``hh``).
+"""
+
+from __future__ import annotations
+
+from harness.types import HarnessError
+
+FORMATS = ("raw", "hh")
+
+
+def format_prompt(text: str, fmt: str) -> str:
+    if fmt == "raw":
+        return text
+    if fmt == "hh":
+        body = text.strip()
+        if body.startswith("Human:"):
+            # Already an HH transcript: keep its turns, make sure it opens and ends like training data.
+            if body.endswith("Assistant:"):
+                return "\n\n" + body
+            return "\n\n" + body + "\n\nAssistant:"
+        return f"\n\nHuman: {body}\n\nAssistant:"
+    raise HarnessError(f"unknown prompt_format {fmt!r}: use one of {', '.join(FORMATS)}")
