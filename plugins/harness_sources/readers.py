@@ -11,6 +11,8 @@ import csv
 import gzip
 import io
 import json
+import os
+import socket
 import zlib
 from collections.abc import Iterable
 from pathlib import Path
@@ -95,6 +97,21 @@ def squad_items(path: Path, data: Any) -> list[dict[str, str]]:
     return items
 
 
+def hub_reachable(host: str = "huggingface.co", timeout: float = 3.0) -> bool:
+    """A fast probe, so an offline machine fails in seconds instead of after the hub client's retries.
+
+    HF_HUB_OFFLINE=1 counts as unreachable unless the dataset is in the local HF cache, which
+    `datasets` then finds by itself; so with the variable set we let `datasets` try.
+    """
+    if os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes", "on"):
+        return True
+    try:
+        with socket.create_connection((host, 443), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
 def load_hub(path: str, *, name: str | None = None, split: str, data_dir: str | None = None,
              what: str, local: Path | None, hint: str = "") -> list[dict[str, Any]]:
     """Rows of a hub dataset, or a one-line error when neither the local file nor the hub can be read."""
@@ -102,6 +119,12 @@ def load_hub(path: str, *, name: str | None = None, split: str, data_dir: str | 
         import datasets
     except ImportError as exc:  # pragma: no cover - depends on the environment
         raise HarnessError(f"{what}: {local or 'no local data'} not found and `datasets` is not installed") from exc
+    where = f"{local} not found" if local else "no local data (set HARNESS_DATA_DIR)"
+    if not hub_reachable():
+        raise HarnessError(
+            f"{what}: {where} and the Hugging Face hub is unreachable (offline), so {path}"
+            f"{'/' + name if name else ''} cannot be downloaded{hint}"
+        )
     kwargs: dict[str, Any] = {"split": split}
     if name:
         kwargs["name"] = name
@@ -110,7 +133,6 @@ def load_hub(path: str, *, name: str | None = None, split: str, data_dir: str | 
     try:
         ds = datasets.load_dataset(path, **kwargs)
     except Exception as exc:  # the hub raises many types (offline, 404, gated)
-        where = f"{local} not found" if local else "no local data (set HARNESS_DATA_DIR)"
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise HarnessError(
             f"{what}: {where} and the hub dataset {path}{'/' + name if name else ''} is unreachable "
