@@ -1,0 +1,154 @@
+"""Benchmarks of the harness against the alternatives, side by side in one run (issue 6).
+
+    python benchmarks/run.py [--device cpu|cuda] [--json] [--quick] [--parts ...]
+
+Prints one JSON object at the end (with ``--json`` only that on stdout; progress on stderr):
+
+- ``harness_vs_handloop``: the harness Runner's wall time to generate a fixed prompt set /
+  a plain batched ``transformers`` ``generate`` loop's (same model object, prompts, batch
+  size, dtype, ``max_new_tokens``; target <= 1.10);
+- ``per_prompt_vs_harness``: the study's one-prompt-at-a-time loop / the harness (target >= 3 on CPU);
+- ``harness_vs_lm_eval``: the harness / lm-evaluation-harness 0.4.13 HF ``generate_until``
+  (target <= 1.0);
+- ``score_batched_speedup``: unbatched reward scoring / the harness's batched scoring, on the
+  DeBERTa-v3-large architecture with random weights and a locally built tokenizer;
+- ``cached_rerun_s``, ``peak_rss_mb``: a fully cached re-run of
+  ``harness run --suite demo --models all --langs low,high`` in a temporary HARNESS_HOME
+  (target <= 3 s), and the first run's peak resident memory;
+
+plus every raw figure behind them under ``details``. Generation is measured on
+``opt-350m-random`` (the real OPT-350M architecture, random weights: the real model's cost) and
+on ``tiny-opt`` (a tiny model, so the harness's own overhead shows); the headline ratios are
+the OPT-350M ones, the tiny ones sit beside them as ``*_tiny``. Model load time is reported,
+never part of a ratio. Every side warms up once; figures are medians of the repeats.
+``--quick`` shrinks every part to about a minute; ``--parts`` picks parts (tiny, 350m, score, demo).
+The machine's load average is recorded: on a shared CPU, ratios are steadier than seconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import log, machine_facts, resolve_device, set_threads  # noqa: E402
+
+PARTS = ("tiny", "350m", "score", "demo")
+TARGETS = {
+    "harness_vs_handloop": "<= 1.10",
+    "per_prompt_vs_harness": ">= 3 (CPU)",
+    "harness_vs_lm_eval": "<= 1.0",
+    "cached_rerun_s": "<= 3",
+}
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="cpu")
+    p.add_argument("--json", action="store_true", help="only the JSON object on stdout")
+    p.add_argument("--quick", action="store_true", help="small sizes: about a minute")
+    p.add_argument("--parts", default=",".join(PARTS), help=f"comma-separated subset of {','.join(PARTS)}")
+    p.add_argument("--threads", type=int, default=2, help="torch threads for every side (and the demo run)")
+    p.add_argument("--no-lm-eval", action="store_true", help="skip the lm-evaluation-harness side")
+    p.add_argument("--repeats", type=int, default=None, help="override the repeats of every generation part")
+    return p.parse_args(argv)
+
+
+def gen_specs(quick: bool, device: str, no_lm_eval: bool, repeats: int | None) -> dict[str, Any]:
+    from generation_bench import DEMO_LANGS, GenSpec
+
+    sides = ("harness", "handloop", "per_prompt") + (() if no_lm_eval else ("lm_eval",))
+    gpu = device.startswith("cuda")
+    if quick:
+        tiny = GenSpec("tiny-opt", DEMO_LANGS[:1], 8, 16, 8, repeats or 1, sides)
+        big = GenSpec("opt-350m-random", DEMO_LANGS[:1], 2, 4, 4, repeats or 1, sides)
+    elif gpu:
+        tiny = GenSpec("tiny-opt", DEMO_LANGS, 10, 50, 16, repeats or 3, sides)
+        big = GenSpec("opt-350m-random", DEMO_LANGS, 10, 50, 16, repeats or 3, sides)
+    else:  # sized for ~6 minutes in all on 2 CPU cores; the one-prompt loop dominates
+        tiny = GenSpec("tiny-opt", DEMO_LANGS, 10, 50, 16, repeats or 3, sides)
+        big = GenSpec("opt-350m-random", DEMO_LANGS[:1], 4, 16, 8, repeats or 2, sides)
+    return {"tiny": tiny, "350m": big}
+
+
+def headline(result: dict[str, Any]) -> dict[str, Any]:
+    d = result["details"]
+    big, tiny = d.get("generation_350m", {}), d.get("generation_tiny", {})
+    out: dict[str, Any] = {}
+    for key in ("harness_vs_handloop", "per_prompt_vs_harness", "harness_vs_lm_eval"):
+        out[key] = big.get(key, tiny.get(key))
+        out[f"{key}_tiny"] = tiny.get(key)
+    out["score_batched_speedup"] = d.get("scoring", {}).get("score_batched_speedup")
+    out["cached_rerun_s"] = d.get("demo", {}).get("cached_rerun_s")
+    out["peak_rss_mb"] = d.get("demo", {}).get("peak_rss_mb")
+    if big.get("tokens_per_s"):
+        out["tokens_per_s_350m"] = big["tokens_per_s"].get("harness")
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    parts = [x.strip() for x in args.parts.split(",") if x.strip()]
+    bad = [x for x in parts if x not in PARTS]
+    if bad:
+        print(f"unknown part(s) {', '.join(bad)}: use {', '.join(PARTS)}", file=sys.stderr)
+        return 2
+    set_threads(args.threads)
+    device = resolve_device(args.device)
+    t0 = time.perf_counter()
+    result: dict[str, Any] = {"quick": args.quick, "parts": parts, "machine": machine_facts(device, args.threads),
+                              "targets": TARGETS, "details": {}, "errors": {}}
+
+    def attempt(name: str, fn) -> None:  # noqa: ANN001
+        log(f"--- {name}")
+        t = time.perf_counter()
+        try:
+            result["details"][name] = fn()
+        except Exception as exc:  # noqa: BLE001 - one broken part must not hide the others' figures
+            result["errors"][name] = f"{type(exc).__name__}: {exc}"
+            traceback.print_exc(file=sys.stderr)
+        log(f"--- {name} took {time.perf_counter() - t:.1f}s")
+
+    host = None
+    if any(p in parts for p in ("tiny", "350m")):
+        from generation_bench import run_generation
+
+        from harness.plugins import PluginHost
+
+        host = PluginHost()
+        specs = gen_specs(args.quick, device, args.no_lm_eval, args.repeats)
+        for part in ("tiny", "350m"):
+            if part in parts:
+                attempt(f"generation_{part}", lambda part=part: run_generation(host, specs[part], device))
+    if "score" in parts:
+        from scoring_bench import run_scoring
+
+        attempt("scoring", lambda: run_scoring(device, quick=args.quick, gpu=device.startswith("cuda")))
+    if "demo" in parts:
+        from demo_bench import run_demo
+
+        attempt("demo", lambda: run_demo(args.threads, device, quick=args.quick))
+
+    result.update(headline(result))
+    result["total_s"] = round(time.perf_counter() - t0, 1)
+    ordered = {k: result[k] for k in result if k not in ("details", "errors", "machine", "targets")}
+    ordered.update({k: result[k] for k in ("machine", "targets", "details", "errors")})
+    text = json.dumps(ordered, indent=1, sort_keys=False)
+    if not args.json:
+        log("done; JSON follows")
+    print(text)
+    return 1 if result["errors"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
