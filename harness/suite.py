@@ -120,7 +120,7 @@ def _parse_value(raw: str) -> Any:
 
 def _find_suite_file(name_or_path: str) -> Path:
     path = Path(name_or_path)
-    if path.suffix == ".toml" or path.exists():
+    if path.suffix == ".toml" or path.is_file() or "/" in name_or_path:
         if not path.is_file():
             raise HarnessError(f"suite file {str(path)!r} does not exist")
         return path

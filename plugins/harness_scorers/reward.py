@@ -1,0 +1,200 @@
+"""Sequence-classification reward models (the DeBERTa reward model and any like it).
+
+Input is the sentence pair ``tokenizer(prompt, response)`` as the OpenAssistant model card
+does, truncated explicitly to ``max_length``; the score is the single logit.
+
+Batch-size independence: on CPU and GPU a matrix product's rounding depends on its shape
+(a 1-row batch takes a different kernel than an 8-row one; a longer padded length changes
+reduction order). So the loaded model never runs the caller's batch as-is: it sorts the
+items by length, pads each to a bucketed length (next multiple of ``pad_to_multiple_of``)
+and runs fixed-shape micro-batches of exactly ``micro_batch`` rows (a short last chunk is
+filled with copies of its first row, whose outputs are dropped). Every item therefore meets
+the same shapes whatever the batch size, and scores are identical bit for bit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from itertools import groupby
+from typing import Any
+
+from harness.fingerprint import digest
+from harness.types import Context, HarnessError, LoadedScorer, ScoreOutput, Scorer, ScoreRequest
+
+from .encoding import ENCODING_VERSION, EncodedPair, bucket_length, encode_pair
+from .resolve import ResolvedModel, offline, resolve_model
+
+DEFAULT_REWARD_MODEL = "OpenAssistant/reward-model-deberta-v3-large-v2"
+
+REWARD_OPTIONS: Mapping[str, Any] = {
+    "model": DEFAULT_REWARD_MODEL,
+    "revision": None,
+    "max_length": 512,
+    "micro_batch": 8,
+    "pad_to_multiple_of": 32,
+    "dtype": "float32",
+    "trust_remote_code": False,
+}
+
+
+def resolve_device(device: str) -> str:
+    if device != "auto":
+        return device
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def _torch_dtype(name: str, device: str) -> Any:
+    import torch
+
+    if device == "cpu" and name != "float32":
+        raise HarnessError(f"reward scorers run in float32 on CPU; got dtype={name!r}")
+    try:
+        return {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}[name]
+    except KeyError:
+        raise HarnessError(f"unknown dtype {name!r}; valid: float32, float16, bfloat16") from None
+
+
+class LoadedRewardModel(LoadedScorer):
+    """A reward model in memory, scoring in fixed-shape micro-batches (see module docstring)."""
+
+    def __init__(self, model: Any, tokenizer: Any, device: str, options: Mapping[str, Any]) -> None:
+        self.model = model
+        self.tokenizer = tokenizer
+        self.device = device
+        self.max_length = int(options["max_length"])
+        self.micro_batch = max(1, int(options["micro_batch"]))
+        self.multiple = int(options["pad_to_multiple_of"])
+        pad = tokenizer.pad_token_id
+        self.pad_id = int(pad if pad is not None else 0)
+
+    def encode(self, items: Sequence[ScoreRequest]) -> list[EncodedPair]:
+        return [encode_pair(self.tokenizer, it.prompt, it.response, self.max_length) for it in items]
+
+    def score(self, items: Sequence[ScoreRequest]) -> list[ScoreOutput]:
+        encoded = self.encode(items)
+        values = self.score_encoded(encoded)
+        return [ScoreOutput(v, {"truncated": e.truncated, "n_tokens": e.n_tokens}) for v, e in zip(values, encoded)]
+
+    def score_encoded(self, encoded: Sequence[EncodedPair]) -> list[float]:
+        import torch
+
+        order = sorted(range(len(encoded)), key=lambda i: (len(encoded[i].input_ids), i))
+        out: list[float] = [0.0] * len(encoded)
+
+        def bucket(i: int) -> int:
+            return bucket_length(len(encoded[i].input_ids), self.multiple, self.max_length)
+
+        for length, group in groupby(order, key=bucket):
+            idx = list(group)
+            for start in range(0, len(idx), self.micro_batch):
+                chunk = idx[start : start + self.micro_batch]
+                rows = chunk + [chunk[0]] * (self.micro_batch - len(chunk))
+                batch = self._tensors([encoded[i] for i in rows], length)
+                with torch.inference_mode():
+                    logits = self.model(**{k: v.to(self.device) for k, v in batch.items()}).logits
+                vals = logits[:, 0].float().cpu().tolist()
+                for i, v in zip(chunk, vals):
+                    out[i] = float(v)
+        return out
+
+    def _tensors(self, rows: Sequence[EncodedPair], length: int) -> dict[str, Any]:
+        import torch
+
+        ids = torch.full((len(rows), length), self.pad_id, dtype=torch.long)
+        mask = torch.zeros((len(rows), length), dtype=torch.long)
+        types = torch.zeros((len(rows), length), dtype=torch.long)
+        for r, e in enumerate(rows):  # right padding: reward models pool the first token
+            n = len(e.input_ids)
+            ids[r, :n] = torch.tensor(e.input_ids)
+            mask[r, :n] = 1
+            if e.token_type_ids is not None:
+                types[r, :n] = torch.tensor(e.token_type_ids)
+        batch = {"input_ids": ids, "attention_mask": mask}
+        if rows and rows[0].token_type_ids is not None:
+            batch["token_type_ids"] = types
+        return batch
+
+    def close(self) -> None:
+        self.model = None
+        self.tokenizer = None
+
+
+def load_reward_model(resolved: ResolvedModel, ctx: Context, options: Mapping[str, Any]) -> LoadedRewardModel:
+    """Load tokenizer and fp32 weights; HarnessError when the weights cannot be reached."""
+    import torch
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    device = resolve_device(ctx.device)
+    kwargs: dict[str, Any] = {"trust_remote_code": bool(options.get("trust_remote_code", False))}
+    if resolved.revision:
+        kwargs["revision"] = resolved.revision
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(resolved.source, **kwargs)
+        model = AutoModelForSequenceClassification.from_pretrained(
+            resolved.source, dtype=_torch_dtype(str(options.get("dtype", "float32")), device), **kwargs
+        )
+    except HarnessError:
+        raise
+    except (OSError, ValueError) as exc:
+        where = " (HF_HUB_OFFLINE=1)" if offline() else ""
+        raise HarnessError(
+            f"cannot load reward model {resolved.source}{where}: {str(exc).splitlines()[0][:200]}"
+        ) from None
+    if model.config.num_labels != 1:
+        raise HarnessError(f"{resolved.source} has {model.config.num_labels} labels; a reward model has one")
+    torch.manual_seed(ctx.seed)
+    model.to(device).eval()
+    return LoadedRewardModel(model, tokenizer, device, options)
+
+
+class RewardModelScorer(Scorer):
+    """Any sequence-classification reward model, scoring the (prompt, response) pair directly."""
+
+    metric = "reward"
+
+    def __init__(self, name: str = "deberta-reward", description: str = "", **defaults: Any) -> None:
+        self.name = name
+        self.description = description or (
+            "Reward-model logit of the (prompt, response) sentence pair; default "
+            f"{DEFAULT_REWARD_MODEL}, truncated to 512 tokens"
+        )
+        self.default_options = {**REWARD_OPTIONS, **defaults}
+
+    def options(self, ctx: Context) -> dict[str, Any]:
+        return {**self.default_options, **dict(ctx.options)}
+
+    def resolve(self, ctx: Context) -> ResolvedModel:
+        opts = self.options(ctx)
+        return resolve_model(str(opts["model"]), opts.get("revision"))
+
+    def fingerprint_parts(self, ctx: Context) -> dict[str, Any]:
+        opts = self.options(ctx)
+        resolved = self.resolve(ctx)
+        return {
+            "kind": "reward-model",
+            "model": str(opts["model"]) if resolved.revision else "local",
+            "weights": resolved.weights,
+            "tokenizer": resolved.tokenizer,
+            "encoding": ENCODING_VERSION,
+            "max_length": int(opts["max_length"]),
+            "micro_batch": int(opts["micro_batch"]),
+            "pad_to_multiple_of": int(opts["pad_to_multiple_of"]),
+            "dtype": str(opts["dtype"]),
+        }
+
+    def fingerprint(self, ctx: Context) -> str:
+        return digest(self.fingerprint_parts(ctx))
+
+    def load(self, ctx: Context) -> LoadedRewardModel:
+        opts = self.options(ctx)
+        return load_reward_model(self.resolve(ctx), ctx, opts)
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "metric": self.metric,
+            "input": "tokenizer(prompt, response) sentence pair",
+            "max_length": self.default_options["max_length"],
+            "model": self.default_options["model"],
+        }

@@ -1,0 +1,85 @@
+"""Translate-test: translate a non-English (prompt, response) to English, then score it.
+
+The reward model reads English. This scorer lives beside the direct one under its own name
+(``deberta-reward@translate-test``) so both scores stay in the tidy table with their mode.
+Translation goes through ``harness.translation.get_translator``, so it is cached in the
+store and the translation model loads only on a cache miss. English passes through.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any
+
+from harness.fingerprint import digest
+from harness.types import Context, HarnessError, LoadedScorer, ScoreOutput, ScoreRequest
+
+from .reward import LoadedRewardModel, RewardModelScorer
+
+TARGET = "en"
+
+
+class LoadedTranslateTest(LoadedScorer):
+    def __init__(self, reward: LoadedRewardModel, translator: Any) -> None:
+        self.reward = reward
+        self.translator = translator
+
+    def score(self, items: Sequence[ScoreRequest]) -> list[ScoreOutput]:
+        translated = list(items)
+        by_lang: dict[str, list[int]] = defaultdict(list)
+        for i, it in enumerate(items):
+            if it.language != TARGET:
+                by_lang[it.language].append(i)
+        for lang in sorted(by_lang):
+            idx = by_lang[lang]
+            texts = sorted({t for i in idx for t in (items[i].prompt, items[i].response) if t.strip()})
+            done = dict(zip(texts, self.translator.translate(texts, lang, TARGET)))
+            for i in idx:
+                it = items[i]
+                translated[i] = replace(
+                    it, prompt=done.get(it.prompt, it.prompt), response=done.get(it.response, it.response)
+                )
+        scores = self.reward.score(translated)
+        return [
+            ScoreOutput(s.value, {**s.meta, "translated": it.language != TARGET, "source_language": it.language})
+            for s, it in zip(scores, items)
+        ]
+
+    def close(self) -> None:
+        self.reward.close()
+        self.translator.close()
+
+
+class TranslateTestScorer(RewardModelScorer):
+    """A reward model scored on English translations (option ``translator``, default m2m100)."""
+
+    def __init__(self, name: str = "deberta-reward@translate-test", **defaults: Any) -> None:
+        super().__init__(
+            name=name,
+            description="Reward-model logit after translating non-English prompt and response to English",
+            **{"translator": "m2m100", **defaults},
+        )
+
+    def _translator(self, ctx: Context) -> Any:
+        name = str(self.options(ctx)["translator"])
+        if name not in ctx.translators:
+            valid = ", ".join(sorted(ctx.translators)) or "none registered"
+            raise HarnessError(f"{self.name}: unknown translator {name!r}; valid: {valid}")
+        return ctx.translators[name]
+
+    def fingerprint(self, ctx: Context) -> str:
+        name = str(self.options(ctx)["translator"])
+        translator = self._translator(ctx)
+        return digest(self.fingerprint_parts(ctx), "translate-test/v1", TARGET, name, translator.fingerprint(ctx))
+
+    def load(self, ctx: Context) -> LoadedTranslateTest:
+        from harness.translation import get_translator
+
+        self._translator(ctx)
+        cached = get_translator(ctx, str(self.options(ctx)["translator"]))
+        return LoadedTranslateTest(super().load(ctx), cached)
+
+    def describe(self) -> dict[str, Any]:
+        return {**super().describe(), "mode": "translate-test", "translator": self.default_options["translator"]}

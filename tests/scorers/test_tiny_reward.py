@@ -1,0 +1,71 @@
+"""tiny-reward: built locally with TRL's RewardTrainer, atomically, and better than chance."""
+
+from __future__ import annotations
+
+import gzip
+import json
+
+import pytest
+from harness_scorers.tiny_reward import build_dir, ensure_built, load_pairs
+from transformers import AutoConfig
+
+from harness.types import ScoreRequest
+
+pytestmark = pytest.mark.ml
+
+ASSISTANT = "\n\nAssistant:"
+
+
+def _accuracy(loaded, triples):
+    chosen = [ScoreRequest(f"c{i}", p, c, "en", "x") for i, (p, c, _) in enumerate(triples)]
+    rejected = [ScoreRequest(f"r{i}", p, r, "en", "x") for i, (p, _, r) in enumerate(triples)]
+    out = loaded.score(chosen + rejected)
+    n = len(triples)
+    return sum(out[i].value > out[n + i].value for i in range(n)) / n
+
+
+def test_built_once_under_harness_home_atomically(tiny_dir, tiny_ctx):
+    assert tiny_dir == build_dir(tiny_ctx.home)
+    assert tiny_dir.parent.parent.parent == tiny_ctx.home
+    assert {"model.safetensors", "tokenizer.json", "config.json", "build.json"} <= {p.name for p in tiny_dir.iterdir()}
+    assert not [p for p in tiny_dir.parent.iterdir() if p.name.startswith(".build-")]  # no half-written builds
+    assert ensure_built(tiny_ctx.home, tiny_ctx.log) == tiny_dir  # second use: no rebuild
+    info = json.loads((tiny_dir / "build.json").read_text())
+    assert info["train_pairs"] == len(load_pairs("train"))
+    config = AutoConfig.from_pretrained(tiny_dir)
+    assert config.model_type == "deberta-v2" and config.num_labels == 1
+
+
+def test_training_pairs_ship_with_the_package_and_hold_out_requests():
+    train, held = load_pairs("train"), load_pairs("heldout")
+    assert len(train) + len(held) >= 500
+    assert {r["language"] for r in train} == {"en", "es", "fr", "de", "zh", "sw"}
+    assert not {r["prompt"] for r in train} & {r["prompt"] for r in held}  # held-out requests are unseen
+
+
+def test_ranks_held_out_chosen_above_rejected_more_often_than_chance(tiny_loaded):
+    held = load_pairs("heldout")
+    acc = _accuracy(tiny_loaded, [(r["prompt"], r["chosen"], r["rejected"]) for r in held])
+    harmful = _accuracy(
+        tiny_loaded, [(r["prompt"], r["chosen"], r["rejected"]) for r in held if r["kind"] == "harmful"]
+    )
+    print(f"tiny-reward held-out accuracy {acc:.3f} (n={len(held)}), harmful {harmful:.3f}")
+    assert acc >= 0.65
+    assert harmful >= 0.8
+
+
+def test_scores_real_hh_rlhf_harmless_pairs(tiny_loaded, shared_data):
+    """Real pairs are out of domain for a model this small: the accuracy is reported, near chance."""
+    triples = []
+    with gzip.open(shared_data / "hh-rlhf" / "harmless-base" / "test.jsonl.gz", "rt", encoding="utf-8") as fh:
+        for line in fh:
+            r = json.loads(line)
+            pc, c = r["chosen"].rsplit(ASSISTANT, 1)
+            pr, rj = r["rejected"].rsplit(ASSISTANT, 1)
+            if pc == pr:
+                triples.append((pc.strip(), c.strip(), rj.strip()))
+            if len(triples) == 100:
+                break
+    acc = _accuracy(tiny_loaded, triples)
+    print(f"tiny-reward hh-rlhf harmless-base test accuracy {acc:.3f} (n={len(triples)})")
+    assert 0.0 <= acc <= 1.0 and len(triples) == 100
