@@ -15,6 +15,7 @@ plain text/JSON/REAL; nothing is pickled or executed when read.
 from __future__ import annotations
 
 import json
+import math
 import sqlite3
 import threading
 import time
@@ -40,7 +41,7 @@ CREATE TABLE IF NOT EXISTS scores (
     generation_key TEXT NOT NULL,
     scorer TEXT NOT NULL,
     scorer_fp TEXT NOT NULL,
-    value REAL NOT NULL,
+    value REAL,              -- NULL: the scorer could not score (NaN)
     meta TEXT NOT NULL,
     created REAL NOT NULL
 );
@@ -151,7 +152,7 @@ class Store(Cache):
 
     def get_scores(self, keys: Sequence[str]) -> dict[str, tuple[float, dict[str, Any]]]:
         rows = self._select("SELECT key, value, meta FROM scores WHERE key IN ({marks})", keys)
-        return {k: (v, json.loads(m)) for k, v, m in rows}
+        return {k: (math.nan if v is None else v, json.loads(m)) for k, v, m in rows}
 
     # ------------------------------------------------------------ Cache
 

@@ -38,8 +38,13 @@ def _cell(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float):
-        return repr(value)
+        return "" if math.isnan(value) else repr(value)
     return str(value)
+
+
+def _json_value(value: Any) -> Any:
+    """NaN (a scorer that could not score) is written as null: JSON has no NaN."""
+    return None if isinstance(value, float) and math.isnan(value) else value
 
 
 def write_table(rows: list[dict[str, Any]], path: str | Path, fmt: str | None = None) -> Path:
@@ -60,14 +65,14 @@ def write_table(rows: list[dict[str, Any]], path: str | Path, fmt: str | None = 
     elif fmt == "jsonl":
         with open(tmp, "w", encoding="utf-8") as fh:
             for row in rows:
-                fh.write(json.dumps({c: row.get(c) for c in cols}, ensure_ascii=False) + "\n")
+                fh.write(json.dumps({c: _json_value(row.get(c)) for c in cols}, ensure_ascii=False) + "\n")
     else:
         try:
             import pyarrow as pa
             import pyarrow.parquet as pq
         except ImportError:
             raise HarnessError("writing parquet needs pyarrow: pip install pyarrow") from None
-        table = pa.Table.from_pylist([{c: row.get(c) for c in cols} for row in rows])
+        table = pa.Table.from_pylist([{c: _json_value(row.get(c)) for c in cols} for row in rows])
         pq.write_table(table, tmp)
     tmp.replace(path)
     return path
@@ -79,6 +84,8 @@ def _coerce(row: dict[str, Any]) -> dict[str, Any]:
         value = out.get(key)
         if isinstance(value, str):
             out[key] = float(value) if value.strip() else math.nan
+        elif value is None:
+            out[key] = math.nan
     for key in _BOOL:
         value = out.get(key)
         if isinstance(value, str):

@@ -8,9 +8,11 @@ loads the translation model for text it has already translated.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
+from .choices import unknown
 from .fingerprint import digest
-from .types import Context, HarnessError, LoadedTranslator, Translator
+from .types import Context, LoadedTranslator, Translator
 
 
 class CachedTranslator:
@@ -49,9 +51,17 @@ class CachedTranslator:
             self._loaded = None
 
 
+def translator_context(ctx: Context, name: str) -> Context:
+    """The translator's own context: its ``default_options`` overlaid by the suite's
+    ``[translators.NAME]``, not the options of the source or scorer that called it."""
+    translator = ctx.translators[name]
+    options = dict(getattr(translator, "default_options", {}) or {})
+    options.update(dict(ctx.config.get("translators", {}).get(name, {}) or {}))
+    return replace(ctx, options=options)
+
+
 def get_translator(ctx: Context, name: str) -> CachedTranslator:
     """The named translator from ``ctx.translators``, cached through ``ctx.cache``."""
     if name not in ctx.translators:
-        valid = ", ".join(sorted(ctx.translators)) or "none registered"
-        raise HarnessError(f"unknown translator {name!r}; valid: {valid}")
-    return CachedTranslator(ctx.translators[name], ctx)
+        raise unknown("translator", name, ctx.translators)
+    return CachedTranslator(ctx.translators[name], translator_context(ctx, name))
