@@ -74,7 +74,7 @@ def gen_specs(quick: bool, device: str, no_lm_eval: bool, repeats: int | None) -
         big = GenSpec("opt-350m-random", DEMO_LANGS, 10, 50, 16, repeats or 3, sides)
     else:  # sized for ~6 minutes in all on 2 CPU cores; the one-prompt loop dominates
         tiny = GenSpec("tiny-opt", DEMO_LANGS, 10, 50, 16, repeats or 3, sides)
-        big = GenSpec("opt-350m-random", DEMO_LANGS[:1], 4, 16, 8, repeats or 2, sides)
+        big = GenSpec("opt-350m-random", DEMO_LANGS[:1], 8, 16, 16, repeats or 2, sides)
     return {"tiny": tiny, "350m": big}
 
 

@@ -95,7 +95,7 @@ def harness_scored(loaded: Any, items: list[ScoreRequest], batch_size: int) -> l
 def run_scoring(device: str, quick: bool = False, gpu: bool = False) -> dict[str, Any]:
     from harness_scorers.reward import REWARD_OPTIONS, LoadedRewardModel
 
-    n, repeats = (2, 1) if quick else (64, 3) if gpu else (8, 1)
+    n, repeats = (2, 1) if quick else (64, 3) if gpu else (32, 1)
     log(f"scoring: building DeBERTa-v3-large (random weights) on {device}")
     build_s, (model, tok) = timed(lambda: build_model(device), device)
     options = dict(REWARD_OPTIONS)

@@ -72,6 +72,11 @@ class LoadedRewardModel(LoadedScorer):
     def encode(self, items: Sequence[ScoreRequest]) -> list[EncodedPair]:
         return [encode_pair(self.tokenizer, it.prompt, it.response, self.max_length) for it in items]
 
+    def auto_batch_size(self, items: Sequence[ScoreRequest]) -> int:
+        """Large runner batches: within one, rows are grouped by padded length, so the fewer the
+        batches the fewer part-filled micro-batches (padded with copies for exact invariance)."""
+        return self.micro_batch * 32
+
     def score(self, items: Sequence[ScoreRequest]) -> list[ScoreOutput]:
         encoded = self.encode(items)
         values = self.score_encoded(encoded)

@@ -26,6 +26,9 @@ class LoadedTranslateTest(LoadedScorer):
         self.reward = reward
         self.translator = translator
 
+    def auto_batch_size(self, items: Sequence[ScoreRequest]) -> int:
+        return self.reward.auto_batch_size(items)
+
     def score(self, items: Sequence[ScoreRequest]) -> list[ScoreOutput]:
         translated = list(items)
         by_lang: dict[str, list[int]] = defaultdict(list)
