@@ -28,6 +28,18 @@ def _mean_rows(rows: list[dict[str, Any]], by: str) -> list[dict[str, Any]]:
     return out
 
 
+def _unscored_languages(rows: list[dict[str, Any]], scorer: str) -> dict[str, int]:
+    """Languages whose fidelity rows have no score (NaN/None), with their counts."""
+    out: dict[str, int] = {}
+    for row in rows:
+        value = row.get("score")
+        if (not scorer or row.get("scorer") == scorer) and (
+            value is None or (isinstance(value, float) and math.isnan(value))
+        ):
+            out[str(row.get("language"))] = out.get(str(row.get("language")), 0) + 1
+    return out
+
+
 class FidelityStatistic(Statistic):
     """Mean lang-fidelity score per model x language and per model x tier."""
 
@@ -63,6 +75,15 @@ class FidelityStatistic(Statistic):
             "prompt's language; low values mean the model answered in another language (often English), "
             "which the reward model may score differently."
         ]
+        unscored = _unscored_languages(rows, scorer)
+        if unscored:
+            note = (
+                f"{scorer} gave no score for {sum(unscored.values())} response(s) in "
+                + ", ".join(f"{lang} ({n})" for lang, n in sorted(unscored.items()))
+                + " (language not covered by the identifier); they are left out of the means."
+            )
+            md.append(note)
+            result.warnings.append(f"fidelity: {note}")
         low = [r for r in by_lang if r["mean_fidelity"] < 0.5]
         if low:
             md.append(
