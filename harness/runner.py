@@ -281,19 +281,24 @@ class Runner:
             self._execute("generate", model, pending, open_worker, holder, lambda w, b: w.generate(b), sink)
 
     def _execute(self, kind, component, items, open_worker, holder, call, sink) -> None:
-        bar = _progress_bar(len(items), f"{kind} {component}", self.show_progress)
+        bars: list[Any] = []  # the bar starts once the worker is loaded, so load/train logs stay readable
 
         def opener():
             worker = open_worker()
             unit.batches[:] = batches_of(items, holder["size"], self._length(kind), self._key(kind))
+            bars.append(_progress_bar(len(items), f"{kind} {component}", self.show_progress))
             return worker
+
+        def progress(n: int) -> None:
+            if bars and bars[0] is not None:
+                bars[0].update(n)
 
         unit = WorkUnit(kind, component, [])
         try:
-            self.executor.execute(unit, opener, call, sink, bar.update if bar else (lambda n: None))
+            self.executor.execute(unit, opener, call, sink, progress)
         finally:
-            if bar:
-                bar.close()
+            if bars and bars[0] is not None:
+                bars[0].close()
 
     @staticmethod
     def _length(kind: str) -> Callable[[Any], int]:
