@@ -68,3 +68,25 @@ def load_paper_responses(
                 }
             )
     return rows
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``python -m harness_stats.paper RESPONSES_DIR OUT.csv``: the study's scores as a tidy table,
+    ready for ``harness stats OUT.csv --stats rates`` (which gives back the study's Table 1)."""
+    import argparse
+
+    from harness.table import write_table
+
+    parser = argparse.ArgumentParser(prog="python -m harness_stats.paper", description=main.__doc__)
+    parser.add_argument("responses_dir", help="the study's responses/ folder")
+    parser.add_argument("output", help="tidy table to write (.csv, .jsonl or .parquet)")
+    args = parser.parse_args(argv)
+    try:
+        path = write_table(load_paper_responses(args.responses_dir), args.output)
+    except HarnessError as exc:
+        parser.exit(2, f"error: {exc}\n")
+    print(path)
+
+
+if __name__ == "__main__":
+    main()
