@@ -261,16 +261,6 @@ class Runner:
             if not pending:
                 continue
             fp = self.model_fp(model)
-            variant = self.host.models[model]
-            ctx = self.ctx("models", model)
-            holder: dict[str, Any] = {}
-
-            def open_worker(variant=variant, ctx=ctx, model=model, holder=holder, pending=pending):
-                self.log(f"loading model {model}")
-                worker = variant.load(ctx)
-                self.stats.loaded_models.append(model)
-                holder["size"] = self._batch_size(worker, pending)
-                return worker
 
             def sink(batch, outputs, fp=fp, model=model):
                 self.store.put_generations(
@@ -278,22 +268,49 @@ class Runner:
                 )
                 self.stats.generated += len(batch)
 
-            self._execute("generate", model, pending, open_worker, holder, lambda w, b: w.generate(b), sink)
+            self._execute("models", model, pending, lambda w, b: w.generate(b), sink)
 
-    def _execute(self, kind, component, items, open_worker, holder, call, sink) -> None:
+    def score(self) -> None:
+        for scorer in self.plan.scorers:
+            requests = self._score_requests(scorer)
+            done = self.store.existing_scores(list(requests))
+            pending = [req for key, (req, _) in requests.items() if key not in done]
+            self.stats.cached_scores += len(requests) - len(pending)
+            if not pending:
+                continue
+            fp = self.scorer_fp(scorer)
+
+            def sink(batch, outputs, fp=fp, scorer=scorer):
+                self.store.put_scores(
+                    (score_key(r.generation_key, fp, r.language, r.kind), r.generation_key, scorer, fp, o.value, o.meta)
+                    for r, o in zip(batch, outputs)
+                )
+                self.stats.scored += len(batch)
+
+            self._execute("scorers", scorer, pending, lambda w, b: w.score(b), sink)
+
+    def _execute(self, section: str, name: str, items: list[Any], call: Callable, sink: Callable) -> None:
+        """Load ``name`` once (in the executor), then feed it length-sorted batches of ``items``."""
+        kind = "generate" if section == "models" else "score"
+        obj = self.host.registries[section][name]
+        ctx = self.ctx(section, name)
+        loaded = self.stats.loaded_models if section == "models" else self.stats.loaded_scorers
+        unit = WorkUnit(kind, name, [])
         bars: list[Any] = []  # the bar starts once the worker is loaded, so load/train logs stay readable
 
         def opener():
-            worker = open_worker()
-            unit.batches[:] = batches_of(items, holder["size"], self._length(kind), self._key(kind))
-            bars.append(_progress_bar(len(items), f"{kind} {component}", self.show_progress))
+            self.log(f"loading {section[:-1]} {name}")
+            worker = obj.load(ctx)
+            loaded.append(name)
+            size = self._batch_size(worker, items)
+            unit.batches[:] = batches_of(items, size, self._length(kind), self._key(kind))
+            bars.append(_progress_bar(len(items), f"{kind} {name}", self.show_progress))
             return worker
 
         def progress(n: int) -> None:
             if bars and bars[0] is not None:
                 bars[0].update(n)
 
-        unit = WorkUnit(kind, component, [])
         try:
             self.executor.execute(unit, opener, call, sink, progress)
         finally:
@@ -311,35 +328,6 @@ class Runner:
         if kind == "generate":
             return lambda p: p.text
         return lambda r: r.generation_key + r.language + r.kind
-
-    def score(self) -> None:
-        for scorer in self.plan.scorers:
-            requests = self._score_requests(scorer)
-            done = self.store.existing_scores(list(requests))
-            pending = [req for key, (req, _) in requests.items() if key not in done]
-            self.stats.cached_scores += len(requests) - len(pending)
-            if not pending:
-                continue
-            fp = self.scorer_fp(scorer)
-            obj = self.host.scorers[scorer]
-            ctx = self.ctx("scorers", scorer)
-            holder: dict[str, Any] = {}
-
-            def open_worker(obj=obj, ctx=ctx, scorer=scorer, holder=holder, pending=pending):
-                self.log(f"loading scorer {scorer}")
-                worker = obj.load(ctx)
-                self.stats.loaded_scorers.append(scorer)
-                holder["size"] = self._batch_size(worker, pending)
-                return worker
-
-            def sink(batch, outputs, fp=fp, scorer=scorer):
-                self.store.put_scores(
-                    (score_key(r.generation_key, fp, r.language, r.kind), r.generation_key, scorer, fp, o.value, o.meta)
-                    for r, o in zip(batch, outputs)
-                )
-                self.stats.scored += len(batch)
-
-            self._execute("score", scorer, pending, open_worker, holder, lambda w, b: w.score(b), sink)
 
     def run(self) -> list[dict[str, Any]]:
         if not self._checked:
