@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import html
 import json
+import math
 import re
 import sys
 import traceback
@@ -46,8 +47,23 @@ def run_stats(
     return results
 
 
+SIGNIFICANT_DIGITS = 6
+
+
+def _rounded(value: Any) -> Any:
+    """Floats to 6 significant digits: iterative fits (VB, REML) can differ run to run in the 8th digit
+    through numpy's alignment-dependent summation; 6 digits keep the JSON byte-identical."""
+    if isinstance(value, float):
+        return float(f"{value:.{SIGNIFICANT_DIGITS}g}") if math.isfinite(value) else value
+    if isinstance(value, dict):
+        return {k: _rounded(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_rounded(v) for v in value]
+    return value
+
+
 def stats_json(results: list[StatResult]) -> dict[str, Any]:
-    return {r.name: {"title": r.title, "data": r.data, "warnings": r.warnings} for r in results}
+    return {r.name: {"title": r.title, "data": _rounded(r.data), "warnings": r.warnings} for r in results}
 
 
 # ------------------------------------------------------------------ markdown -> html
