@@ -7,6 +7,7 @@ checkpoint key, while an unchanged recipe always maps to the same stored checkpo
 from __future__ import annotations
 
 import copy
+import difflib
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -75,9 +76,20 @@ def effective_recipe(family: str, options: Mapping[str, Any]) -> dict[str, Any]:
     unknown = sorted(set(nested) - set(RECIPE_KEYS) - set(VARIANT_OPTIONS))
     if unknown:
         raise HarnessError(
-            f"unknown option(s) {', '.join(unknown)} for an {family} variant; "
+            f"unknown option(s) {', '.join(unknown)} for {family} variants; "
             f"known: {', '.join(VARIANT_OPTIONS + RECIPE_KEYS)}"
         )
+    for section, value in overrides.items():
+        known = recipe.get(section)
+        if isinstance(value, Mapping) and isinstance(known, Mapping):
+            for key in value:
+                if key not in known:
+                    close = difflib.get_close_matches(key, list(known), n=1)
+                    hint = f" (did you mean {section}.{close[0]}?)" if close else ""
+                    raise HarnessError(
+                        f"unknown recipe key {section}.{key} for {family} variants{hint}; "
+                        f"known: {', '.join(f'{section}.{k}' for k in sorted(known))}"
+                    )
     merged = _deep_merge(recipe, overrides)
     for section in ("sft", "dpo"):
         if not isinstance(merged.get(section), dict):

@@ -55,3 +55,10 @@ def test_sft_dpo_chain_starts_from_the_sft_checkpoint(variants, home):
     chain = variants["tiny-opt-sft-dpo"].plan(make_ctx(variants["tiny-opt-sft-dpo"], home)).stages
     assert [s.recipe for s in chain] == ["sft", "sft+dpo"]
     assert chain[0] == sft[0]
+
+
+def test_misspelt_recipe_key_is_a_user_error_with_a_suggestion():
+    with pytest.raises(HarnessError, match=r"sft\.epochz.*did you mean sft\.epochs"):
+        effective_recipe("tiny-opt", {"sft.epochz": 1})
+    with pytest.raises(HarnessError, match=r"dpo\.betta"):
+        effective_recipe("opt-350m", {"dpo": {"betta": 0.2}})
