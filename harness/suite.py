@@ -107,8 +107,9 @@ class Suite:
 
 
 def available_suites() -> list[str]:
+    """Suite names offered to users; files starting with "_" (test fixtures) still load by name."""
     root = tasks_dir()
-    return sorted(p.stem for p in root.glob("*.toml")) if root.is_dir() else []
+    return sorted(p.stem for p in root.glob("*.toml") if not p.stem.startswith("_")) if root.is_dir() else []
 
 
 def _parse_value(raw: str) -> Any:

@@ -45,7 +45,7 @@ RUN_CASES = {
     "language": (["--langs", "sw,xx"], ["'xx'", "valid:"]),
     "tier": (["--langs", "lo"], ["'lo'", "did you mean 'low'"]),
     "uncovered-only": (["--langs", "qu"], ["qu", "covered"]),
-    "suite": (["--suite", "fak"], ["unknown suite 'fak'", "did you mean 'fake'"]),
+    "suite": (["--suite", "dmeo"], ["unknown suite 'dmeo'", "did you mean 'demo'"]),
     "suite-file-missing": (["--suite", "no/such/suite.toml"], ["no/such/suite.toml", "does not exist"]),
     "set-no-equals": (["--set", "seed"], ["--set expects KEY=VALUE", "'seed'"]),
     "set-unknown-key": (["--set", "fake-bse.salt2=1"], ["'fake-bse.salt2'", "did you mean"]),
@@ -62,7 +62,7 @@ def finished_run(tmp_path_factory):
     """One real run (a subprocess, so the store is closed and checkpointed) that each test copies."""
     root = tmp_path_factory.mktemp("finished")
     out = root / "run"
-    result = run_harness(["run", "--suite", "fake", "--out", str(out), "--no-progress"], plugin_env(root / "home"))
+    result = run_harness(["run", "--suite", "_fake", "--out", str(out), "--no-progress"], plugin_env(root / "home"))
     assert result.returncode == 0, result.stderr
     return root
 
@@ -97,7 +97,7 @@ def _check(result, needles):
 def test_bad_run_arguments(invoke, populated, case):
     out, unchanged = populated
     args, needles = RUN_CASES[case]
-    extra = [] if "--suite" in args else ["--suite", "fake"]
+    extra = [] if "--suite" in args else ["--suite", "_fake"]
     result = invoke(["run", *extra, *args, "--out", str(out), "--no-progress"])
     _check(result, needles)
     unchanged()
@@ -186,8 +186,8 @@ def test_missing_table_and_unknown_stat(invoke, populated, tmp_path):
 def test_bad_input_as_subprocess_has_no_traceback(env, tmp_path):
     """The console script itself (not only CliRunner) turns errors into one line and exit code 2."""
     for args, needle in [
-        (["run", "--suite", "fake", "--models", "fake-bse"], "did you mean 'fake-base'"),
-        (["run", "--suite", "fak"], "did you mean 'fake'"),
+        (["run", "--suite", "_fake", "--models", "fake-bse"], "did you mean 'fake-base'"),
+        (["run", "--suite", "dmeo"], "did you mean 'demo'"),
         (["stats", str(tmp_path / "missing.csv")], "does not exist"),
     ]:
         result = run_harness(args, env)
@@ -199,13 +199,13 @@ def test_unavailable_model_fails_before_any_work(invoke, populated):
     """A model that has pending prompts but cannot load stops the run after the plan, before loading anything."""
     out, unchanged = populated
     args = ["--set", "fake-base.missing=true", "--set", "fake-base.salt2=new"]
-    result = invoke(["run", "--suite", "fake", *args, "--out", str(out), "--no-progress"])
+    result = invoke(["run", "--suite", "_fake", *args, "--out", str(out), "--no-progress"])
     assert result.exit_code == 2
     assert "Traceback" not in result.stderr
     last = result.stderr.strip().splitlines()[-1]
     assert last == "Error: fake-base: no checkpoint; run `harness train fake-base`"
     unchanged()
     # cached work needs no checkpoint: the same flag without a changed fingerprint just reads the store
-    cached = invoke(["run", "--suite", "fake", "--set", "fake-base.missing=true", "--out", str(out), "--no-progress"])
+    cached = invoke(["run", "--suite", "_fake", "--set", "fake-base.missing=true", "--out", str(out), "--no-progress"])
     assert cached.exit_code == 0, cached.output
     unchanged()

@@ -46,7 +46,7 @@ def test_every_core_module_imports_without_torch():
 
 def test_a_whole_run_needs_no_ml_stack(tmp_path):
     out = tmp_path / "run"
-    args = ["run", "--suite", "fake", "--no-progress", "--out", str(out)]
+    args = ["run", "--suite", "_fake", "--no-progress", "--out", str(out)]
     for _ in range(2):  # a fresh run, then a cached one
         result = subprocess.run(
             [sys.executable, "-c", _BLOCK_AND_RUN, *args],

@@ -110,7 +110,7 @@ def test_rest_of_cli_works_with_broken_plugins(invoke):
     assert set(by_name) == {"fake-base", "fake-dpo", "dup-own"}
     assert by_name["fake-base"]["plugin"] == "fakeplug"  # the first registration wins, not the impostor
     assert by_name["fake-base"]["recipe"] == "base"
-    result = invoke(["run", "--suite", "fake", "--dry-run", "--no-progress"], modules=modules)
+    result = invoke(["run", "--suite", "_fake", "--dry-run", "--no-progress"], modules=modules)
     assert result.exit_code == 0, result.output
     assert "to do" in result.stdout
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from corehelp import plugin_env, popen_harness, run_harness, store_counts
 
-RUN = ["run", "--suite", "fake", "--no-progress"]
+RUN = ["run", "--suite", "_fake", "--no-progress"]
 
 
 def _wait_for_generations(store: Path, at_least: int, proc, timeout: float = 30) -> int:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from corehelp import run_harness, store_counts, store_rows
 
-RUN = ["run", "--suite", "fake", "--no-progress"]
+RUN = ["run", "--suite", "_fake", "--no-progress"]
 
 
 def _loads(log: Path) -> list[str]:
@@ -252,7 +252,7 @@ def test_without_suite_the_default_suite_and_all_its_models_are_used(invoke, tmp
 
     tasks = tmp_path / "tasks"
     tasks.mkdir()
-    (tasks / f"{DEFAULT_SUITE}.toml").write_text((REPO / "tasks" / "fake.toml").read_text(), encoding="utf-8")
+    (tasks / f"{DEFAULT_SUITE}.toml").write_text((REPO / "tasks" / "_fake.toml").read_text(), encoding="utf-8")
     monkeypatch.setenv("HARNESS_TASKS_DIR", str(tasks))
     for args in (["run", "--dry-run"], ["run", "--models", "all", "--dry-run"]):
         result = invoke(args)
