@@ -67,14 +67,6 @@ def rounded(x: float, nd: int = 3) -> float:
     return round(float(x), nd)
 
 
-def resolve_device(device: str) -> str:
-    if device == "auto":
-        import torch
-
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    return device
-
-
 def machine_facts(device: str, threads: int) -> dict[str, Any]:
     """What the figures were measured on; load average matters on a shared CPU."""
     import platform

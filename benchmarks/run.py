@@ -38,7 +38,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import log, machine_facts, resolve_device, set_threads  # noqa: E402
+from common import log, machine_facts, set_threads  # noqa: E402
+
+from harness.devices import resolve_device  # noqa: E402
 
 PARTS = ("tiny", "350m", "score", "demo")
 TARGETS = {

@@ -6,6 +6,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+from .devices import resolve_device
 from .paths import data_dir, harness_home
 from .plugins import PluginHost
 from .suite import Suite
@@ -45,7 +46,7 @@ def make_context(
     return Context(
         options=options,
         generation=generation_settings(suite),
-        device=device,
+        device=resolve_device(device),
         batch_size=batch_size,
         seed=int(data.get("seed", 0)),
         home=harness_home(),

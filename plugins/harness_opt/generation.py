@@ -6,7 +6,6 @@ positions; the response is the decode of the new tokens only, cut at the first E
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from typing import Any
 
@@ -16,27 +15,6 @@ from .prompting import format_prompt
 
 #: Batch cap on CPU: larger batches barely raise throughput there and pad more.
 CPU_BATCH_CAP = 16
-
-
-def _no_nvidia_driver() -> bool:
-    """True when this machine certainly has no NVIDIA GPU, decided without importing torch.
-
-    A fingerprint needs the resolved device (it fixes the dtype); importing torch just to
-    learn "cpu" would cost a fully cached re-run about two seconds.
-    """
-    if os.environ.get("CUDA_VISIBLE_DEVICES", None) in ("", "-1"):
-        return True
-    return not (os.path.exists("/proc/driver/nvidia") or any(os.path.exists(f"/dev/nvidia{i}") for i in range(8)))
-
-
-def resolve_device(device: str) -> str:
-    if device in ("auto", "", None):
-        if _no_nvidia_driver():
-            return "cpu"
-        import torch
-
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    return device
 
 
 def resolve_dtype(dtype: str | None, device: str) -> str:

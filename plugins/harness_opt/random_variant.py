@@ -47,7 +47,9 @@ class RandomOptVariant(ModelVariant):
         return "tiny", f"tiny:{key}"
 
     def fingerprint(self, ctx: Context) -> str:
-        from .generation import resolve_device, resolve_dtype
+        from harness.devices import resolve_device
+
+        from .generation import resolve_dtype
 
         device = resolve_device(ctx.device)
         _, tok_id = self._tokenizer(ctx)

@@ -126,7 +126,9 @@ class OptVariant(ModelVariant):
     # ------------------------------------------------------------------ contract
 
     def fingerprint(self, ctx: Context) -> str:
-        from .generation import resolve_device, resolve_dtype
+        from harness.devices import resolve_device
+
+        from .generation import resolve_dtype
 
         plan = self.plan(ctx)
         device = resolve_device(ctx.device)
@@ -180,7 +182,8 @@ class OptVariant(ModelVariant):
         return plan.base.load_from
 
     def _train_stage(self, st: Stage, start: str, plan: Plan, ctx: Context) -> dict:
-        from .generation import resolve_device
+        from harness.devices import resolve_device
+
         from .train_data import dpo_triples, load_pairs, sft_texts
         from .training import limit_threads, train_dpo, train_sft
 
@@ -230,7 +233,9 @@ def load_causal_lm(source: str, ctx: Context, info: dict[str, Any] | None = None
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from .generation import LoadedOpt, resolve_device, resolve_dtype
+    from harness.devices import resolve_device
+
+    from .generation import LoadedOpt, resolve_dtype
     from .training import quiet_libraries
 
     quiet_libraries()

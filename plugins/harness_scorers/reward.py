@@ -18,6 +18,7 @@ from collections.abc import Mapping, Sequence
 from itertools import groupby
 from typing import Any
 
+from harness.devices import resolve_device
 from harness.fingerprint import digest
 from harness.types import Context, HarnessError, LoadedScorer, ScoreOutput, Scorer, ScoreRequest
 
@@ -35,14 +36,6 @@ REWARD_OPTIONS: Mapping[str, Any] = {
     "dtype": "float32",
     "trust_remote_code": False,
 }
-
-
-def resolve_device(device: str) -> str:
-    if device != "auto":
-        return device
-    import torch
-
-    return "cuda" if torch.cuda.is_available() else "cpu"
 
 
 def _torch_dtype(name: str, device: str) -> Any:

@@ -70,7 +70,9 @@ def main() -> None:
     import torch
     from transformers import DebertaV2Config, DebertaV2ForSequenceClassification
 
-    from .reward import REWARD_OPTIONS, LoadedRewardModel, resolve_device
+    from harness.devices import resolve_device
+
+    from .reward import REWARD_OPTIONS, LoadedRewardModel
     from .tiny_reward import TinyRewardScorer
 
     if args.threads:

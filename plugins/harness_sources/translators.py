@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from harness.devices import resolve_device
 from harness.fingerprint import digest, tree_digest
 from harness.types import Context, HarnessError, LoadedTranslator, Translator
 
@@ -38,14 +39,6 @@ NLLB_CODES: dict[str, str] = {
     "te": "tel_Telu", "th": "tha_Thai", "tl": "tgl_Latn", "tr": "tur_Latn", "uk": "ukr_Cyrl",
     "ur": "urd_Arab", "vi": "vie_Latn", "wo": "wol_Latn", "yo": "yor_Latn", "zh": "zho_Hans",
 }
-
-
-def resolve_device(device: str) -> str:
-    if device != "auto":
-        return device
-    import torch
-
-    return "cuda" if torch.cuda.is_available() else "cpu"
 
 
 def translator_options(translator: Translator, ctx: Context) -> dict[str, Any]:
