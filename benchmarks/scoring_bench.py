@@ -12,31 +12,10 @@ from __future__ import annotations
 from typing import Any
 
 from common import cpu_seconds, log, median, ratio, rounded, timed
+from harness_scorers.architectures import DEBERTA_V3_LARGE
 
 from harness.runner import batches_of
 from harness.types import ScoreRequest
-
-#: microsoft/deberta-v3-large's architecture (the reward model's backbone), one output logit.
-DEBERTA_V3_LARGE: dict[str, Any] = {
-    "vocab_size": 128100,
-    "hidden_size": 1024,
-    "num_hidden_layers": 24,
-    "num_attention_heads": 16,
-    "intermediate_size": 4096,
-    "hidden_act": "gelu",
-    "max_position_embeddings": 512,
-    "relative_attention": True,
-    "position_buckets": 256,
-    "norm_rel_ebd": "layer_norm",
-    "share_att_key": True,
-    "pos_att_type": ["p2c", "c2p"],
-    "position_biased_input": False,
-    "type_vocab_size": 0,
-    "layer_norm_eps": 1e-7,
-    "pooler_hidden_size": 1024,
-    "max_relative_positions": -1,
-    "num_labels": 1,
-}
 
 
 def build_model(device: str, seed: int = 0) -> tuple[Any, Any]:

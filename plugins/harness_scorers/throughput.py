@@ -15,24 +15,7 @@ from pathlib import Path
 from harness.paths import harness_home
 from harness.types import Context, ScoreRequest
 
-LARGE = {  # microsoft/deberta-v3-large, as in its config.json
-    "vocab_size": 128100,
-    "hidden_size": 1024,
-    "num_hidden_layers": 24,
-    "num_attention_heads": 16,
-    "intermediate_size": 4096,
-    "max_position_embeddings": 512,
-    "relative_attention": True,
-    "position_buckets": 256,
-    "max_relative_positions": -1,
-    "pos_att_type": ["p2c", "c2p"],
-    "norm_rel_ebd": "layer_norm",
-    "share_att_key": True,
-    "position_biased_input": False,
-    "type_vocab_size": 0,
-    "pooler_hidden_size": 1024,
-    "num_labels": 1,
-}
+from .architectures import DEBERTA_V3_LARGE as LARGE
 
 
 def study_pairs(data: Path, n: int) -> list[ScoreRequest]:

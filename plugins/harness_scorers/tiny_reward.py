@@ -21,6 +21,7 @@ from typing import Any
 from harness.fingerprint import digest, file_digest
 from harness.types import Context
 
+from .architectures import DEBERTA_V3_LAYOUT
 from .encoding import ENCODING_VERSION, encode_pair
 from .resolve import ResolvedModel, resolve_model
 from .reward import RewardModelScorer
@@ -29,20 +30,12 @@ PAIRS_FILE = Path(__file__).parent / "preference_pairs.jsonl"
 SPECIAL_TOKENS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
 
 TOKENIZER_RECIPE: Mapping[str, Any] = {"kind": "unigram", "vocab_size": 3000, "max_piece_length": 12}
-MODEL_CONFIG: Mapping[str, Any] = {  # the DeBERTa-v3 layout (relative attention, no token types), shrunk
+MODEL_CONFIG: Mapping[str, Any] = {  # the DeBERTa-v3 layout, shrunk
+    **DEBERTA_V3_LAYOUT,
     "hidden_size": 64,
     "num_hidden_layers": 2,
     "num_attention_heads": 4,
     "intermediate_size": 128,
-    "max_position_embeddings": 512,
-    "relative_attention": True,
-    "position_buckets": 256,
-    "max_relative_positions": -1,
-    "pos_att_type": ["p2c", "c2p"],
-    "norm_rel_ebd": "layer_norm",
-    "share_att_key": True,
-    "position_biased_input": False,
-    "type_vocab_size": 0,
     "pooler_hidden_size": 64,
     "hidden_dropout_prob": 0.1,
     "attention_probs_dropout_prob": 0.1,
