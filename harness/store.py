@@ -69,6 +69,17 @@ def _chunks(items: Sequence[str]) -> Iterable[Sequence[str]]:
         yield items[i : i + _CHUNK]
 
 
+def _retry_locked(action: Any, attempts: int = 50) -> Any:
+    """Run ``action``, retrying with a growing pause while another process holds the lock."""
+    for attempt in range(attempts):
+        try:
+            return action()
+        except sqlite3.OperationalError as exc:
+            if ("locked" not in str(exc) and "busy" not in str(exc)) or attempt == attempts - 1:
+                raise
+            time.sleep(min(0.02 * (attempt + 1), 0.5))
+
+
 class Store(Cache):
     """One SQLite file. Safe to share between processes; one connection per thread."""
 
@@ -76,16 +87,18 @@ class Store(Cache):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
-        with self._conn() as conn:
-            conn.executescript(SCHEMA)
+        conn = self._conn()
+        _retry_locked(lambda: conn.executescript(SCHEMA))
 
     def _conn(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
         if conn is None:
             conn = sqlite3.connect(self.path, timeout=60.0, isolation_level=None)
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA busy_timeout=60000")
+            # Switching a new file to WAL takes an exclusive lock and SQLite does not wait on the busy
+            # handler for it: two runs creating one store at once see "database is locked". Retry.
+            _retry_locked(lambda: conn.execute("PRAGMA journal_mode=WAL"))
+            conn.execute("PRAGMA synchronous=NORMAL")
             self._local.conn = conn
         return conn
 
