@@ -157,6 +157,9 @@ class StatResult:
     ``tables`` become ``tables/<name>.csv`` and tables in the report; ``markdown``
     is the section's prose; ``figures`` are PNG bytes by file name; ``warnings``
     (convergence, singular fits ...) are surfaced in the report and on stderr.
+    ``headline`` is the statistic's answer to the run's question in plain sentences
+    (markdown); the report opens with every result's headline, before any table, and
+    with the figure named by ``headline_figure`` (a key of ``figures``) when set.
     """
 
     name: str
@@ -166,6 +169,8 @@ class StatResult:
     markdown: str = ""
     figures: dict[str, bytes] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    headline: str = ""
+    headline_figure: str | None = None
 
 
 # --------------------------------------------------------------------------- context
