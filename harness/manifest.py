@@ -11,6 +11,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from . import atomic
+
 PACKAGES = (
     "alignment-harness",
     "torch",
@@ -81,11 +83,8 @@ def base_manifest(argv: list[str]) -> dict[str, Any]:
 
 
 def write_manifest(run_dir: Path, manifest: dict[str, Any]) -> Path:
-    path = run_dir / "manifest.json"
-    tmp = path.with_name("manifest.json.tmp")
-    tmp.write_text(json.dumps(manifest, indent=2, sort_keys=True, default=str) + "\n", encoding="utf-8")
-    tmp.replace(path)
-    return path
+    text = json.dumps(manifest, indent=2, sort_keys=True, default=str) + "\n"
+    return atomic.write_text(run_dir / "manifest.json", text)
 
 
 def read_manifest(run_dir: Path) -> dict[str, Any]:

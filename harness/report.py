@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from . import atomic
 from .plugins import PluginHost
 from .table import iter_markdown_table, write_table
 from .types import StatResult
@@ -167,8 +168,8 @@ def write_report(
 ) -> dict[str, Path]:
     """Write report.md, report.html, tables/*.csv, plots/*.png and stats.json into ``run_dir``."""
     tables_dir, plots_dir = run_dir / "tables", run_dir / "plots"
-    tables_dir.mkdir(parents=True, exist_ok=True)
-    plots_dir.mkdir(parents=True, exist_ok=True)
+    atomic.ensure_dir(tables_dir)
+    atomic.ensure_dir(plots_dir)
     images: dict[str, bytes] = {}
     md: list[str] = []
     config = manifest.get("config", {})
@@ -210,19 +211,19 @@ def write_report(
             md += [f"**{tname}** (`tables/{fname}.csv`)", "", iter_markdown_table(trows), ""]
         for fig_name, data in result.figures.items():
             fname = _safe_name(fig_name if fig_name.endswith(".png") else fig_name + ".png")
-            (plots_dir / fname).write_bytes(data)
+            atomic.write_bytes(plots_dir / fname, data)
             images[fname] = data
             md += [f"![{fname}](plots/{fname})", ""]
     md_text = "\n".join(md).rstrip() + "\n"
-    (run_dir / "report.md").write_text(md_text, encoding="utf-8")
+    atomic.write_text(run_dir / "report.md", md_text)
     body = markdown_to_html(md_text, images)
     title = html.escape(str(config.get("name", run_dir.name)))
     page = (
         f"<!doctype html><html><head><meta charset='utf-8'><title>Alignment report: {title}</title>"
         f"<style>{_CSS}</style></head><body>\n{body}\n</body></html>\n"
     )
-    (run_dir / "report.html").write_text(page, encoding="utf-8")
-    (run_dir / "stats.json").write_text(
-        json.dumps(stats_json(results), indent=2, sort_keys=True, default=str) + "\n", encoding="utf-8"
+    atomic.write_text(run_dir / "report.html", page)
+    atomic.write_text(
+        run_dir / "stats.json", json.dumps(stats_json(results), indent=2, sort_keys=True, default=str) + "\n"
     )
     return {"md": run_dir / "report.md", "html": run_dir / "report.html"}

@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from . import atomic
 from .types import KINDS, TABLE_COLUMNS, HarnessError
 
 FORMATS = ("csv", "jsonl", "parquet")
@@ -53,28 +54,28 @@ def write_table(rows: list[dict[str, Any]], path: str | Path, fmt: str | None = 
     if fmt not in FORMATS:
         raise HarnessError(f"unknown table format {fmt!r}; valid: {', '.join(FORMATS)}")
     cols = columns_of(rows)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    if fmt == "csv":
-        buf = io.StringIO()
-        writer = csv.writer(buf, lineterminator="\n")
-        writer.writerow(cols)
-        for row in rows:
-            writer.writerow([_cell(row.get(c)) for c in cols])
-        tmp.write_text(buf.getvalue(), encoding="utf-8")
-    elif fmt == "jsonl":
-        with open(tmp, "w", encoding="utf-8") as fh:
-            for row in rows:
-                fh.write(json.dumps({c: _json_value(row.get(c)) for c in cols}, ensure_ascii=False) + "\n")
-    else:
+    if fmt == "parquet":
         try:
             import pyarrow as pa
             import pyarrow.parquet as pq
         except ImportError:
             raise HarnessError("writing parquet needs pyarrow: pip install pyarrow") from None
         table = pa.Table.from_pylist([{c: _json_value(row.get(c)) for c in cols} for row in rows])
-        pq.write_table(table, tmp)
-    tmp.replace(path)
+        with atomic.atomic_path(path) as tmp:
+            pq.write_table(table, tmp)
+        return path
+    if fmt == "csv":
+        buf = io.StringIO()
+        writer = csv.writer(buf, lineterminator="\n")
+        writer.writerow(cols)
+        for row in rows:
+            writer.writerow([_cell(row.get(c)) for c in cols])
+        text = buf.getvalue()
+    else:
+        text = "".join(
+            json.dumps({c: _json_value(row.get(c)) for c in cols}, ensure_ascii=False) + "\n" for row in rows
+        )
+    atomic.write_text(path, text)
     return path
 
 
