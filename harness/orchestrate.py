@@ -17,6 +17,7 @@ from typing import Any
 
 import click
 
+from . import atomic
 from .context import make_context
 from .fingerprint import digest, file_digest
 from .manifest import base_manifest, now, read_manifest, write_manifest
@@ -59,18 +60,39 @@ def _finish_report(
     force: bool = False,
 ) -> dict[str, Path]:
     key = _report_key(host, run_dir / "table.jsonl", names, options)
-    old = read_manifest(run_dir).get("report_key")
+    recorded = read_manifest(run_dir)
     paths = {"md": run_dir / "report.md", "html": run_dir / "report.html"}
-    if not force and old == key and all(p.is_file() for p in paths.values()):
-        manifest["report_key"] = key
+    report_files = dict(recorded.get("report_outputs") or {})
+    if not force and recorded.get("report_key") == key and _intact(run_dir, report_files, paths.values()):
+        manifest["report_key"], manifest["report_outputs"] = key, report_files
         return paths
     results = run_stats(host, names, rows, options)
     for r in results:
         for w in r.warnings:
             click.echo(f"warning: {r.name}: {w}", err=True)
-    paths = write_report(run_dir, results, manifest, rows)
-    manifest["report_key"] = key
+    with atomic.recording() as written:
+        paths = write_report(run_dir, results, manifest, rows)
+    manifest["report_key"], manifest["report_outputs"] = key, _digests(run_dir, written)
     return paths
+
+
+def _digests(run_dir: Path, paths: list[Path]) -> dict[str, str]:
+    """sha256 of each file written, by its path relative to the run directory."""
+    return {p.relative_to(run_dir).as_posix(): file_digest(p) for p in sorted(set(paths))}
+
+
+def _intact(run_dir: Path, digests: dict[str, str], required: Any) -> bool:
+    """Every recorded output still has the bytes the manifest says (a truncated or emptied file does not)."""
+    if not all(p.relative_to(run_dir).as_posix() in digests for p in required):
+        return False
+    for rel, want in digests.items():
+        path = run_dir / rel
+        try:
+            if not path.is_file() or file_digest(path) != want:
+                return False
+        except OSError:
+            return False
+    return True
 
 
 def default_run_dir(plan_desc: dict[str, Any], suite_data: dict[str, Any], limit: int | None) -> Path:
@@ -148,7 +170,8 @@ def execute_run(
         return None
 
     run_dir = Path(out) if out else default_run_dir(plan.describe(), suite.data, limit)
-    run_dir.mkdir(parents=True, exist_ok=True)
+    atomic.ensure_dir(run_dir)
+    atomic.sweep_temps(run_dir)  # what a killed run left behind
     manifest.update(
         config=suite.data,
         suite_file=str(suite.path) if suite.path else None,
@@ -159,8 +182,9 @@ def execute_run(
         plugins={n: i.as_dict() for n, i in sorted(host.infos.items())},
     )
     old = read_manifest(run_dir)
-    if old.get("report_key"):
-        manifest["report_key"] = old["report_key"]
+    for carried in ("report_key", "report_outputs"):  # the report cache stays valid until checked
+        if old.get(carried):
+            manifest[carried] = old[carried]
     write_manifest(run_dir, manifest)
 
     rows = runner.run()
@@ -174,8 +198,10 @@ def execute_run(
         "loaded_scorers": runner.stats.loaded_scorers,
         "rows": len(rows),
     }
-    write_table(rows, run_dir / "table.jsonl", "jsonl")
-    write_table(rows, run_dir / "table.csv", "csv")
+    with atomic.recording() as written:
+        write_table(rows, run_dir / "table.jsonl", "jsonl")
+        write_table(rows, run_dir / "table.csv", "csv")
+    manifest["outputs"] = _digests(run_dir, written)
     options = _stat_options(suite.data, plan.stats)
     manifest["finished"] = now()
     paths = _finish_report(host, run_dir, manifest, rows, plan.stats, options)
