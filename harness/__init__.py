@@ -9,6 +9,7 @@ from .types import (
     TABLE_COLUMNS,
     Cache,
     Context,
+    Executor,
     Generation,
     GenerationOutput,
     GenerationSettings,
@@ -20,6 +21,7 @@ from .types import (
     ModelVariant,
     Prompt,
     PromptSource,
+    Resources,
     Score,
     ScoreOutput,
     Scorer,
@@ -28,6 +30,8 @@ from .types import (
     StatResult,
     TierScheme,
     Translator,
+    WorkProgress,
+    WorkUnit,
 )
 
 __version__ = "0.1.0"
@@ -37,6 +41,7 @@ __all__ = [
     "TABLE_COLUMNS",
     "Cache",
     "Context",
+    "Executor",
     "Generation",
     "GenerationOutput",
     "GenerationSettings",
@@ -48,6 +53,7 @@ __all__ = [
     "ModelVariant",
     "Prompt",
     "PromptSource",
+    "Resources",
     "Score",
     "ScoreOutput",
     "ScoreRequest",
@@ -56,6 +62,8 @@ __all__ = [
     "Statistic",
     "TierScheme",
     "Translator",
+    "WorkProgress",
+    "WorkUnit",
     "hookimpl",
     "__version__",
 ]

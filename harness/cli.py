@@ -300,6 +300,12 @@ def build_cli(host: PluginHost) -> click.Group:
     @click.option("--train-missing", is_flag=True, help="Train model variants that have no checkpoint yet.")
     @click.option("--dry-run", is_flag=True, help="Print the plan and stop.")
     @click.option("--no-progress", is_flag=True, help="No progress bars.")
+    @click.option(
+        "--executor",
+        default=None,
+        help=f"Where batches run: {', '.join(sorted(host.executors))} "
+        "(or HARNESS_EXECUTOR; default: the suite's `executor`, else local).",
+    )
     @click.pass_obj
     def run_cmd(
         state: CliState,
@@ -318,6 +324,8 @@ def build_cli(host: PluginHost) -> click.Group:
         train_missing,
         dry_run,
         no_progress,
+        executor,
+        **executor_settings,
     ) -> None:
         """Run the cross product model x (source, language) x scorer, then statistics and the report."""
         from .orchestrate import execute_run
@@ -350,7 +358,15 @@ def build_cli(host: PluginHost) -> click.Group:
             dry_run=dry_run,
             progress=not no_progress,
             argv=["harness", *sys.argv[1:]],
+            executor=executor,
+            executor_settings=executor_settings,
         )
+
+    for ex_name, ex in sorted(host.executors.items()):  # e.g. --ray-address, from the executor plugin
+        for opt, help_text in ex.cli_options.items():
+            flag = f"{ex_name}-{opt}".replace("_", "-")
+            envvar = f"HARNESS_{flag.upper().replace('-', '_')}"
+            run_cmd.params.append(click.Option([f"--{flag}"], default=None, envvar=envvar, help=help_text))
 
     @cli.command("report")
     @click.argument("run_dir", type=click.Path(file_okay=False))

@@ -10,7 +10,7 @@ from .devices import resolve_device
 from .paths import data_dir, harness_home
 from .plugins import PluginHost
 from .suite import Suite
-from .types import Cache, Context, GenerationSettings, HarnessError
+from .types import RESOURCE_KEYS, Cache, Context, GenerationSettings, HarnessError
 
 
 def _stderr(message: str) -> None:
@@ -23,6 +23,15 @@ def generation_settings(suite: Suite | None) -> GenerationSettings:
     if settings.max_new_tokens < 1:
         raise HarnessError(f"generation.max_new_tokens must be >= 1, got {settings.max_new_tokens}")
     return settings
+
+
+def split_resources(options: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(plugin options, placement overrides): ``num_gpus``/``num_cpus``/``memory`` say where a
+    component runs, not what it computes, so the plugin never sees them (nor its fingerprint)."""
+    return (
+        {k: v for k, v in options.items() if k not in RESOURCE_KEYS},
+        {k: v for k, v in options.items() if k in RESOURCE_KEYS},
+    )
 
 
 def make_context(
@@ -42,9 +51,11 @@ def make_context(
     options = dict(getattr(obj, "default_options", {}) or {})
     if suite is not None:
         options.update(suite.options(section, name))
+    options, resources = split_resources(options)
     data = suite.data if suite else {}
     return Context(
         options=options,
+        resources=resources,
         generation=generation_settings(suite),
         device=resolve_device(device),
         batch_size=batch_size,

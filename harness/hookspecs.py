@@ -82,6 +82,16 @@ def harness_register_translators(register: Register) -> None:
 
 
 @hookspec
+def harness_register_executors(register: Register) -> None:
+    """Register executors: call ``register(executor)`` with a ``harness.types.Executor``.
+
+    An executor decides where work units run (``harness run --executor NAME``); the core's
+    ``local`` executor is the default. Its ``cli_options`` become ``--NAME-OPTION`` flags.
+    Importing the plugin must not import the distributed engine: do that in ``start``.
+    """
+
+
+@hookspec
 def harness_register_commands(cli: Any) -> None:
     """Add CLI commands: ``cli`` is the root ``click.Group``; call ``cli.add_command(cmd)``.
 

@@ -19,6 +19,7 @@ import click
 
 from . import atomic
 from .context import make_context
+from .executors import choose_executor, executor_options, stray_executor_options
 from .fingerprint import digest, file_digest
 from .manifest import base_manifest, now, read_manifest, write_manifest
 from .paths import default_store_path
@@ -96,7 +97,8 @@ def _intact(run_dir: Path, digests: dict[str, str], required: Any) -> bool:
 
 
 def default_run_dir(plan_desc: dict[str, Any], suite_data: dict[str, Any], limit: int | None) -> Path:
-    key = digest(plan_desc, suite_data, limit)[:10]
+    config = {k: v for k, v in suite_data.items() if k != "executor"}  # where it runs never changes results
+    key = digest(plan_desc, config, limit)[:10]
     return Path("results") / f"{plan_desc['suite']}-{key}"
 
 
@@ -119,10 +121,14 @@ def execute_run(
     dry_run: bool,
     progress: bool,
     argv: list[str],
+    executor: str | None = None,
+    executor_settings: dict[str, Any] | None = None,
 ) -> Path | None:
     t0 = time.perf_counter()
     manifest = base_manifest(argv)
     suite = load_suite(suite_name, sets, host.components())
+    chosen = choose_executor(host.executors, executor, suite.data)
+    stray_executor_options(host.executors, chosen, executor_settings or {})
     store = Store(Path(store_path) if store_path else default_store_path())
     plan = build_plan(
         host,
@@ -142,6 +148,7 @@ def execute_run(
         batch_size=batch_size,
         train_missing=train_missing,
         limit=limit,
+        executor=chosen,
         progress=progress,
     )
 
@@ -176,7 +183,13 @@ def execute_run(
         config=suite.data,
         suite_file=str(suite.path) if suite.path else None,
         plan=plan.describe(),
-        options={"batch_size": batch_size, "device": device, "limit": limit, "train_missing": train_missing},
+        options={
+            "batch_size": batch_size,
+            "device": device,
+            "limit": limit,
+            "train_missing": train_missing,
+            "executor": chosen.name,
+        },
         seeds={"suite": suite.seed},
         store=str(store.path),
         plugins={n: i.as_dict() for n, i in sorted(host.infos.items())},
@@ -187,7 +200,12 @@ def execute_run(
             manifest[carried] = old[carried]
     write_manifest(run_dir, manifest)
 
-    rows = runner.run()
+    chosen.start(executor_options(chosen, executor_settings or {}), runner.log)
+    try:
+        rows = runner.run()
+    finally:
+        chosen.close()
+    manifest["executor"] = {"name": chosen.name, **chosen.run_facts()}
     manifest["fingerprints"] = runner.fingerprints()
     manifest["work"] = {
         "generated": runner.stats.generated,

@@ -22,6 +22,7 @@ import pluggy
 
 from . import hookspecs
 from .types import (
+    Executor,
     HarnessError,
     Language,
     ModelVariant,
@@ -41,6 +42,7 @@ KINDS: dict[str, tuple[str, type, str]] = {
     "languages": ("harness_register_languages", Language, "code"),
     "tier_schemes": ("harness_register_tier_schemes", TierScheme, "name"),
     "translators": ("harness_register_translators", Translator, "name"),
+    "executors": ("harness_register_executors", Executor, "name"),
 }
 
 
@@ -101,6 +103,7 @@ class PluginHost:
         self.infos: dict[str, PluginInfo] = {}
         self.registries: dict[str, dict[str, Any]] = {kind: {} for kind in KINDS}
         self._owner: dict[tuple[str, str], str] = {}
+        self._add_core_executor()
 
         if entry_points and os.environ.get("HARNESS_NO_ENTRYPOINTS", "") not in ("1", "true"):
             self._load_entry_points()
@@ -109,6 +112,13 @@ class PluginHost:
         for name, obj in plugins:
             self._add(name, obj, None, None)
         self._register_all()
+
+    def _add_core_executor(self) -> None:
+        """``local`` is the core's own executor, the default; plugins add distributed ones."""
+        from .executors import LocalExecutor
+
+        self.registries["executors"][LocalExecutor.name] = LocalExecutor()
+        self._owner[("executors", LocalExecutor.name)] = LocalExecutor.plugin
 
     # ---------------------------------------------------------------- loading
 
@@ -253,6 +263,10 @@ class PluginHost:
     @property
     def translators(self) -> dict[str, Translator]:
         return self.registries["translators"]
+
+    @property
+    def executors(self) -> dict[str, Executor]:
+        return self.registries["executors"]
 
     def components(self) -> dict[str, str]:
         """Component name -> suite section, for ``--set NAME.KEY=VALUE`` on undeclared components."""

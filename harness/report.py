@@ -194,6 +194,10 @@ def write_report(
         md.append(f"- harness revision: `{git['revision'][:12]}`{' (dirty)' if git.get('dirty') else ''}")
     if manifest.get("started"):
         md.append(f"- run: {manifest.get('started')} to {manifest.get('finished') or '?'}")
+    if manifest.get("executor"):
+        facts = {k: v for k, v in manifest["executor"].items() if k != "name"}
+        extra = f" ({', '.join(f'{k}: {v}' for k, v in facts.items())})" if facts else ""
+        md.append(f"- executor: {manifest['executor'].get('name')}{extra}")
     md.append("")
     all_warnings = [w for r in results for w in r.warnings]
     if all_warnings:

@@ -10,83 +10,19 @@ so an interrupted run resumes where it stopped. Execution goes through an
 
 from __future__ import annotations
 
-import abc
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from .context import make_context
+from .executors import BarProgress, LocalExecutor, resources_of
 from .plan import Plan
 from .plugins import PluginHost
 from .store import Store, generation_key, score_key
-from .types import Context, HarnessError, Prompt, ScoreRequest
+from .types import Context, Executor, HarnessError, Prompt, ScoreRequest, WorkUnit
 
-# ------------------------------------------------------------------ executors
-
-
-@dataclass
-class WorkUnit:
-    """One component's pending work: a list of batches of items for one loaded worker."""
-
-    kind: str  # "generate" or "score"
-    component: str
-    batches: list[list[Any]]
-
-    @property
-    def size(self) -> int:
-        return sum(len(b) for b in self.batches)
-
-
-class Executor(abc.ABC):
-    """Runs a work unit: open a worker (loads the model), feed it batches, hand results to ``sink``."""
-
-    @abc.abstractmethod
-    def execute(
-        self,
-        unit: WorkUnit,
-        open_worker: Callable[[], Any],
-        call: Callable[[Any, list[Any]], list[Any]],
-        sink: Callable[[list[Any], list[Any]], None],
-        progress: Callable[[int], None],
-    ) -> None: ...
-
-
-class LocalExecutor(Executor):
-    """In this process, batch after batch; each batch is committed before the next starts."""
-
-    def execute(self, unit, open_worker, call, sink, progress) -> None:  # type: ignore[override]
-        worker = open_worker()
-        try:
-            for batch in unit.batches:
-                results = call(worker, batch)
-                if len(results) != len(batch):
-                    raise HarnessError(f"{unit.component} returned {len(results)} results for a batch of {len(batch)}")
-                sink(batch, results)
-                progress(len(batch))
-        finally:
-            close = getattr(worker, "close", None)
-            if close:
-                close()
-
-
-# ------------------------------------------------------------------ runner
-
-
-def _progress_bar(total: int, desc: str, enabled: bool) -> Any:
-    try:
-        from tqdm import tqdm
-    except ImportError:  # pragma: no cover
-        tqdm = None
-    if tqdm is None or not enabled:
-        return None
-    return tqdm(total=total, desc=desc, unit="item", file=sys.stderr, leave=True, dynamic_ncols=True)
-
-
-def batches_of(items: Sequence[Any], size: int, length: Callable[[Any], int], key: Callable[[Any], str]):
-    """Length-sorted (longest first, ties by key) batches, so padding is minimal and OOM shows early."""
-    ordered = sorted(items, key=lambda x: (-length(x), key(x)))
-    return [list(ordered[i : i + size]) for i in range(0, len(ordered), size)]
+__all__ = ["Executor", "LocalExecutor", "RunStats", "Runner", "WorkUnit"]
 
 
 @dataclass
@@ -235,15 +171,11 @@ class Runner:
 
     # ------------------------------------------------------------ work
 
-    def _batch_size(self, worker: Any, items: Sequence[Any]) -> int:
-        if self.batch_size == "auto":
-            size = getattr(worker, "auto_batch_size", lambda _: 8)(items)
-        else:
-            size = int(self.batch_size)
-        return max(1, int(size))
-
     def check_available(self) -> None:
-        """Fail before any work if a model with pending prompts cannot be loaded."""
+        """Fail before any work if a model with pending prompts cannot be loaded, or a placement is malformed."""
+        for section, names in (("models", self.plan.models), ("scorers", self.plan.scorers)):
+            for name in names:
+                resources_of(self.host.registries[section][name], self.ctx(section, name))
         problems = []
         for model in self.plan.models:
             if self.pending_generations(model):
@@ -268,7 +200,7 @@ class Runner:
                 )
                 self.stats.generated += len(batch)
 
-            self._execute("models", model, pending, lambda w, b: w.generate(b), sink)
+            self._execute("models", model, pending, sink)
 
     def score(self) -> None:
         for scorer in self.plan.scorers:
@@ -287,47 +219,21 @@ class Runner:
                 )
                 self.stats.scored += len(batch)
 
-            self._execute("scorers", scorer, pending, lambda w, b: w.score(b), sink)
+            self._execute("scorers", scorer, pending, sink)
 
-    def _execute(self, section: str, name: str, items: list[Any], call: Callable, sink: Callable) -> None:
-        """Load ``name`` once (in the executor), then feed it length-sorted batches of ``items``."""
+    def _execute(self, section: str, name: str, items: list[Any], sink: Callable) -> None:
+        """Hand ``name``'s pending ``items`` to the executor as one work unit; ``sink`` commits each batch."""
         kind = "generate" if section == "models" else "score"
         obj = self.host.registries[section][name]
         ctx = self.ctx(section, name)
+        unit = WorkUnit(kind, name, obj, ctx, items, self.batch_size, resources_of(obj, ctx))
         loaded = self.stats.loaded_models if section == "models" else self.stats.loaded_scorers
-        unit = WorkUnit(kind, name, [])
-        bars: list[Any] = []  # the bar starts once the worker is loaded, so load/train logs stay readable
-
-        def opener():
-            self.log(f"loading {section[:-1]} {name}")
-            worker = obj.load(ctx)
-            loaded.append(name)
-            size = self._batch_size(worker, items)
-            unit.batches[:] = batches_of(items, size, self._length(kind), self._key(kind))
-            bars.append(_progress_bar(len(items), f"{kind} {name}", self.show_progress))
-            return worker
-
-        def progress(n: int) -> None:
-            if bars and bars[0] is not None:
-                bars[0].update(n)
-
+        self.log(f"loading {section[:-1]} {name}")
+        progress = BarProgress(len(items), f"{kind} {name}", self.show_progress, self.log, lambda: loaded.append(name))
         try:
-            self.executor.execute(unit, opener, call, sink, progress)
+            self.executor.execute(unit, sink, progress)
         finally:
-            if bars and bars[0] is not None:
-                bars[0].close()
-
-    @staticmethod
-    def _length(kind: str) -> Callable[[Any], int]:
-        if kind == "generate":
-            return lambda p: len(p.text)
-        return lambda r: len(r.prompt) + len(r.response)
-
-    @staticmethod
-    def _key(kind: str) -> Callable[[Any], str]:
-        if kind == "generate":
-            return lambda p: p.text
-        return lambda r: r.generation_key + r.language + r.kind
+            progress.close()
 
     def run(self) -> list[dict[str, Any]]:
         if not self._checked:

@@ -51,6 +51,7 @@ TOP_KEYS = {
     "train_missing": bool,
     "batch_size": (int, str),
     "device": str,
+    "executor": str,
     "generation": dict,
     "tier_schemes": dict,
     **{s: dict for s in SECTIONS},

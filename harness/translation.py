@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from .choices import unknown
+from .context import split_resources
 from .fingerprint import digest
 from .types import Context, LoadedTranslator, Translator
 
@@ -57,7 +58,8 @@ def translator_context(ctx: Context, name: str) -> Context:
     translator = ctx.translators[name]
     options = dict(getattr(translator, "default_options", {}) or {})
     options.update(dict(ctx.config.get("translators", {}).get(name, {}) or {}))
-    return replace(ctx, options=options)
+    options, resources = split_resources(options)
+    return replace(ctx, options=options, resources=resources)
 
 
 def get_translator(ctx: Context, name: str) -> CachedTranslator:

@@ -210,6 +210,9 @@ class Context:
     #: name -> Language, for plugins that need language metadata
     languages: Mapping[str, Language] = field(default_factory=dict)
     config: Mapping[str, Any] = field(default_factory=dict)
+    #: ``--set NAME.num_gpus=...`` (``num_cpus``, ``memory``): placement overrides for one replica
+    #: on a distributed executor; kept out of ``options`` so they never change a fingerprint
+    resources: Mapping[str, Any] = field(default_factory=dict)
 
 
 class HarnessError(Exception):
@@ -223,6 +226,25 @@ class HarnessError(Exception):
 # --------------------------------------------------------------------------- plugin objects
 
 
+#: Suite/``--set`` keys of a model, scorer or translator that say where it runs, not how.
+RESOURCE_KEYS: tuple[str, ...] = ("num_cpus", "num_gpus", "memory")
+
+
+@dataclass(frozen=True)
+class Resources:
+    """What one replica of a model, scorer or translator needs on a node (distributed executors).
+
+    ``memory`` is in bytes (0: no reservation). The local executor ignores it.
+    """
+
+    num_cpus: float = 1.0
+    num_gpus: float = 0.0
+    memory: int = 0
+
+    def as_dict(self) -> dict[str, float | int]:
+        return {"num_cpus": self.num_cpus, "num_gpus": self.num_gpus, "memory": self.memory}
+
+
 class _Named(abc.ABC):
     name: str = ""
     description: str = ""
@@ -232,6 +254,11 @@ class _Named(abc.ABC):
     def describe(self) -> dict[str, Any]:
         """Extra keys for ``harness <kind> --json``; override to add facts."""
         return {}
+
+    def resources(self, ctx: Context) -> Resources:
+        """What one loaded replica needs: a GPU when the run is on CUDA, else one CPU. Override
+        to declare more (memory, several GPUs) or less; ``--set NAME.num_gpus=...`` wins over both."""
+        return Resources(num_cpus=1.0, num_gpus=1.0 if str(ctx.device).startswith("cuda") else 0.0)
 
 
 class LoadedModel(abc.ABC):
@@ -342,3 +369,122 @@ class Translator(_Named):
 
     @abc.abstractmethod
     def load(self, ctx: Context) -> LoadedTranslator: ...
+
+
+# --------------------------------------------------------------------------- executors
+
+
+@dataclass
+class WorkUnit:
+    """One component's pending work, self-contained so an executor can run it in another process.
+
+    ``obj`` is the registered ModelVariant or Scorer (a recipe: options, never loaded weights)
+    and ``ctx`` its Context; ``items`` are Prompts (``generate``) or ScoreRequests (``score``).
+    Batches are a pure function of the items and the batch size, so every executor cuts the
+    same batches and a result cannot depend on where its batch ran.
+    """
+
+    kind: str  # "generate" or "score"
+    component: str
+    obj: Any
+    ctx: Context
+    items: list[Any]
+    batch_size: int | str = "auto"
+    resources: Resources = field(default_factory=Resources)
+
+    @property
+    def plugin(self) -> str:
+        return str(getattr(self.obj, "plugin", "") or "?")
+
+    @property
+    def size(self) -> int:
+        return len(self.items)
+
+    def open(self) -> Any:
+        """Load the model or scorer (in whichever process runs the unit)."""
+        return self.obj.load(self.ctx)
+
+    def batches(self, worker: Any) -> list[list[int]]:
+        """Index batches, longest items first (ties by key): minimal padding, OOM shows early,
+        and a distributed executor hands out the longest work first so the tail is short."""
+        if self.batch_size == "auto":
+            size = getattr(worker, "auto_batch_size", lambda _: 8)(self.items)
+        else:
+            size = self.batch_size
+        size = max(1, int(size))
+        if self.kind == "generate":
+            order = sorted(range(len(self.items)), key=lambda i: (-len(self.items[i].text), self.items[i].text))
+        else:
+            order = sorted(
+                range(len(self.items)),
+                key=lambda i: (
+                    -(len(self.items[i].prompt) + len(self.items[i].response)),
+                    self.items[i].generation_key + self.items[i].language + self.items[i].kind,
+                ),
+            )
+        return [order[i : i + size] for i in range(0, len(order), size)]
+
+    def run(self, worker: Any, batch: Sequence[int]) -> list[Any]:
+        """Generate or score one batch on a loaded worker; one output per item, in order."""
+        items = [self.items[i] for i in batch]
+        outputs = list(worker.generate(items) if self.kind == "generate" else worker.score(items))
+        if len(outputs) != len(items):
+            raise HarnessError(f"{self.component} returned {len(outputs)} results for a batch of {len(items)}")
+        return outputs
+
+    def describe_batch(self, batch: Sequence[int], number: int, total: int) -> str:
+        """How an error names a batch: its position and its first item."""
+        first = self.items[batch[0]] if batch else None
+        if isinstance(first, Prompt):
+            what = f"first prompt {first.source}/{first.language}/{first.prompt_id}"
+        elif first is not None:
+            what = f"first generation {first.generation_key[:12]} ({first.language}, {first.kind})"
+        else:
+            what = "empty"
+        return f"batch {number}/{total} ({len(batch)} items, {what})"
+
+
+class WorkProgress(abc.ABC):
+    """The driver's one progress display for a unit, fed by the executor."""
+
+    @abc.abstractmethod
+    def start(self) -> None:
+        """The first worker has loaded; batches begin (the bar appears only now)."""
+
+    @abc.abstractmethod
+    def update(self, n: int, replica: str = "local") -> None:
+        """``n`` more items are committed; ``replica`` names the worker that produced them."""
+
+
+class Executor(abc.ABC):
+    """Runs work units: loads each component where it fits and feeds it batches.
+
+    The core registers ``local`` (this process, batch after batch); plugins register others
+    through ``harness_register_executors`` (e.g. a cluster). ``sink(items, outputs)`` commits
+    one finished batch to the store; only the driver calls it, so the store has one writer.
+    ``cli_options`` (name -> help) become ``--EXECUTOR-NAME`` options of ``harness run``.
+    """
+
+    name: str = ""
+    description: str = ""
+    plugin: str = ""  # filled in by the plugin host
+    cli_options: Mapping[str, str] = {}
+
+    def start(self, options: Mapping[str, Any], log: Callable[[str], None]) -> None:
+        """Before the first unit: connect, start a local cluster ... ``options`` are ``cli_options`` values."""
+
+    @abc.abstractmethod
+    def execute(
+        self,
+        unit: WorkUnit,
+        sink: Callable[[list[Any], list[Any]], None],
+        progress: WorkProgress,
+    ) -> None:
+        """Run every batch of ``unit``; return once each is committed through ``sink``."""
+
+    def close(self) -> None:
+        """After the last unit, also after an error: free workers, shut down what ``start`` started."""
+
+    def run_facts(self) -> dict[str, Any]:
+        """Facts for the manifest and report (address, replicas ...); never part of any result."""
+        return {}
