@@ -20,9 +20,9 @@ from .executors import BarProgress, LocalExecutor, resources_of
 from .plan import Plan
 from .plugins import PluginHost
 from .store import Store, generation_key, score_key
-from .types import Context, Executor, HarnessError, Prompt, ScoreRequest, WorkUnit
+from .types import Context, Executor, HarnessError, Prompt, ScoreRequest, WorkUnit, batches_of
 
-__all__ = ["Executor", "LocalExecutor", "RunStats", "Runner", "WorkUnit"]
+__all__ = ["Executor", "LocalExecutor", "RunStats", "Runner", "WorkUnit", "batches_of"]
 
 
 @dataclass

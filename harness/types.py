@@ -374,6 +374,12 @@ class Translator(_Named):
 # --------------------------------------------------------------------------- executors
 
 
+def batches_of(items: Sequence[Any], size: int, length: Callable[[Any], int], key: Callable[[Any], str]):
+    """Length-sorted (longest first, ties by key) batches, so padding is minimal and OOM shows early."""
+    ordered = sorted(items, key=lambda x: (-length(x), key(x)))
+    return [list(ordered[i : i + size]) for i in range(0, len(ordered), size)]
+
+
 @dataclass
 class WorkUnit:
     """One component's pending work, self-contained so an executor can run it in another process.
@@ -412,17 +418,15 @@ class WorkUnit:
         else:
             size = self.batch_size
         size = max(1, int(size))
+        items = self.items
         if self.kind == "generate":
-            order = sorted(range(len(self.items)), key=lambda i: (-len(self.items[i].text), self.items[i].text))
-        else:
-            order = sorted(
-                range(len(self.items)),
-                key=lambda i: (
-                    -(len(self.items[i].prompt) + len(self.items[i].response)),
-                    self.items[i].generation_key + self.items[i].language + self.items[i].kind,
-                ),
-            )
-        return [order[i : i + size] for i in range(0, len(order), size)]
+            return batches_of(range(len(items)), size, lambda i: len(items[i].text), lambda i: items[i].text)
+        return batches_of(
+            range(len(items)),
+            size,
+            lambda i: len(items[i].prompt) + len(items[i].response),
+            lambda i: items[i].generation_key + items[i].language + items[i].kind,
+        )
 
     def run(self, worker: Any, batch: Sequence[int]) -> list[Any]:
         """Generate or score one batch on a loaded worker; one output per item, in order."""
