@@ -78,7 +78,9 @@ class HarnessGroup(click.Group):
         try:
             return super().invoke(ctx)
         except HarnessError as exc:
-            raise OneLineError(str(exc)) from None
+            err = OneLineError(str(exc))
+            err.exit_code = getattr(exc, "exit_code", OneLineError.exit_code)  # IncompleteRun: 3
+            raise err from None
         except KeyboardInterrupt:
             click.echo("interrupted: finished batches are saved; run the same command again to resume", err=True)
             ctx.exit(130)
@@ -298,7 +300,13 @@ def build_cli(host: PluginHost) -> click.Group:
         help="Store file (default $HARNESS_HOME/store.sqlite).",
     )
     @click.option("--train-missing", is_flag=True, help="Train model variants that have no checkpoint yet.")
-    @click.option("--dry-run", is_flag=True, help="Print the plan and stop.")
+    @click.option(
+        "--dry-run", is_flag=True, help="Print the plan and the work it needs, then stop (loads no model)."
+    )
+    @click.option("--json", "as_json", is_flag=True, help="With --dry-run: print the plan as JSON only.")
+    @click.option(
+        "--rehearse", is_flag=True, help="Offline dress rehearsal: every hub component replaced by its stand-in."
+    )
     @click.option("--no-progress", is_flag=True, help="No progress bars.")
     @click.option(
         "--executor",
@@ -323,6 +331,8 @@ def build_cli(host: PluginHost) -> click.Group:
         store_path,
         train_missing,
         dry_run,
+        as_json,
+        rehearse,
         no_progress,
         executor,
         **executor_settings,
@@ -330,6 +340,8 @@ def build_cli(host: PluginHost) -> click.Group:
         """Run the cross product model x (source, language) x scorer, then statistics and the report."""
         from .orchestrate import execute_run
 
+        if as_json and not dry_run:
+            raise HarnessError("--json goes with --dry-run (a run writes its results to the run directory)")
         bs: int | str
         if batch_size == "auto":
             bs = "auto"
@@ -357,6 +369,8 @@ def build_cli(host: PluginHost) -> click.Group:
             train_missing=train_missing,
             dry_run=dry_run,
             progress=not no_progress,
+            rehearse=rehearse,
+            as_json=as_json,
             argv=["harness", *sys.argv[1:]],
             executor=executor,
             executor_settings=executor_settings,

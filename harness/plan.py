@@ -138,3 +138,46 @@ def build_plan(
             f"{', '.join(source_names)}; see `harness sources --json` for what each covers"
         )
     return plan
+
+
+def components_in_run(host: PluginHost, plan: Plan) -> dict[str, str]:
+    """name -> section of every component the run uses: those chosen, a chosen variant's base
+    (same family, recipe ``base``), and translators a chosen source or scorer names in its options."""
+    used = {n: "models" for n in plan.models}
+    used.update({n: "sources" for n in plan.sources})
+    used.update({n: "scorers" for n in plan.scorers})
+    used.update({n: "stats" for n in plan.stats})
+    families = {getattr(host.models[m], "family", "") for m in plan.models} - {""}
+    for name, obj in host.models.items():
+        if getattr(obj, "recipe", "") == "base" and getattr(obj, "family", "") in families:
+            used.setdefault(name, "models")
+    for section in ("sources", "scorers"):
+        for name in getattr(plan, section):
+            obj = host.registries[section][name]
+            opts = {**dict(getattr(obj, "default_options", {}) or {}), **plan.suite.options(section, name)}
+            for value in opts.values():
+                if isinstance(value, str) and value in host.translators:
+                    used.setdefault(value, "translators")
+    return used
+
+
+def check_set_targets(host: PluginHost, plan: Plan, sets: list[str], top_keys: Any) -> None:
+    """``--set NAME.key=v`` must name a component of this run (or one that feeds it): a typo or a
+    component the run does not use would otherwise be ignored silently."""
+    used = components_in_run(host, plan)
+    sections = {"models", "sources", "scorers", "stats", "translators"}
+    for assignment in sets:
+        key = assignment.split("=", 1)[0].strip()
+        parts = [p for p in key.split(".") if p]
+        if not parts:
+            continue
+        if parts[0] in sections:
+            if len(parts) < 2:
+                continue
+            name = parts[1]
+        elif parts[0] in top_keys:
+            continue
+        else:
+            name = parts[0]
+        if name not in used:
+            raise unknown(f"component in --set {key} (it is not in this run and feeds none of it):", name, used)

@@ -179,3 +179,26 @@ class Store(Cache):
     def counts(self) -> dict[str, int]:
         conn = self._conn()
         return {t: conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in ("generations", "scores")}
+
+
+class ReadOnlyStore(Store):
+    """Reads a store without creating or changing anything (``harness run --dry-run``).
+
+    A store file that does not exist reads as empty (an in-memory database), so a plan never
+    creates one; writing raises.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self._local = threading.local()
+
+    def _conn(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            if self.path.is_file():
+                conn = sqlite3.connect(self.path.resolve().as_uri() + "?mode=ro", uri=True, timeout=60.0)
+            else:
+                conn = sqlite3.connect(":memory:")
+                conn.executescript(SCHEMA)
+            self._local.conn = conn
+        return conn

@@ -91,6 +91,8 @@ def _coerce(row: dict[str, Any]) -> dict[str, Any]:
         value = out.get(key)
         if isinstance(value, str):
             out[key] = value.strip().lower() in ("true", "1", "yes")
+    if out.get("missing_reason") == "":  # CSV has no null: an empty reason is no reason
+        out["missing_reason"] = None
     for key in TABLE_COLUMNS:
         if key not in _NUMERIC and out.get(key) is not None and not isinstance(out[key], str):
             out[key] = str(out[key])

@@ -3,11 +3,18 @@
 Translations are content-addressed in the store's cache: the key covers the
 translator's fingerprint, both language codes and the text, so a re-run never
 loads the translation model for text it has already translated.
+
+A translation model is loaded at most once per process (``_LOADED``, keyed by its
+fingerprint), however many sources, languages or scorers ask for it; the runner
+frees them with ``release_translators()`` at the end of a run. Under ``plan_only()``
+(``harness run --dry-run``) nothing is loaded: a cache miss is counted and answered
+with a placeholder, so a plan can say how much is left to translate.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 
 from .choices import unknown
@@ -15,19 +22,55 @@ from .context import split_resources
 from .fingerprint import digest
 from .types import Context, LoadedTranslator, Translator
 
+#: fingerprint -> the loaded model, shared by every CachedTranslator of this process.
+_LOADED: dict[str, LoadedTranslator] = {}
+#: Set by ``plan_only()``: texts that would be translated, counted instead (None: translate for real).
+_PLAN_ONLY: dict[str, int] | None = None
+#: How many times each translator was loaded in this process (tests and the manifest read it).
+LOADS: dict[str, int] = {}
+
+
+@contextlib.contextmanager
+def plan_only() -> Iterator[dict[str, int]]:
+    """Within this block translators load nothing; yields ``{translator name: texts to translate}``."""
+    global _PLAN_ONLY
+    previous, _PLAN_ONLY = _PLAN_ONLY, {}
+    try:
+        yield _PLAN_ONLY
+    finally:
+        _PLAN_ONLY = previous
+
+
+def planned_translations() -> int:
+    """Texts counted so far by ``plan_only()`` (0 outside it)."""
+    return sum(_PLAN_ONLY.values()) if _PLAN_ONLY is not None else 0
+
+
+def release_translators() -> None:
+    """Close every loaded translation model (the end of a run)."""
+    while _LOADED:
+        _, loaded = _LOADED.popitem()
+        loaded.close()
+
 
 class CachedTranslator:
-    """Wraps a Translator: loads it lazily, on the first cache miss only."""
+    """Wraps a Translator: loads it lazily, on the first cache miss only, once per process."""
 
     def __init__(self, translator: Translator, ctx: Context) -> None:
         self.translator = translator
         self.ctx = ctx
         self.fingerprint = translator.fingerprint(ctx)
-        self._loaded: LoadedTranslator | None = None
         self.namespace = f"translation:{self.fingerprint}"
 
     def _key(self, text: str, src: str, tgt: str) -> str:
         return digest(src, tgt, text)
+
+    def _model(self) -> LoadedTranslator:
+        loaded = _LOADED.get(self.fingerprint)
+        if loaded is None:
+            loaded = _LOADED[self.fingerprint] = self.translator.load(self.ctx)
+            LOADS[self.translator.name] = LOADS.get(self.translator.name, 0) + 1
+        return loaded
 
     def translate(self, texts: Sequence[str], src: str, tgt: str) -> list[str]:
         if src == tgt:
@@ -36,10 +79,13 @@ class CachedTranslator:
         keys = [self._key(t, src, tgt) for t in texts]
         out: list[str | None] = [cache.get(self.namespace, k) if cache else None for k in keys]
         missing = sorted({t for t, o in zip(texts, out) if o is None})
+        if missing and _PLAN_ONLY is not None:
+            name = self.translator.name
+            _PLAN_ONLY[name] = _PLAN_ONLY.get(name, 0) + len(missing)
+            fresh = {self._key(t, src, tgt): f"[untranslated {src}->{tgt}] {t}" for t in missing}
+            return [o if o is not None else fresh[k] for o, k in zip(out, keys)]
         if missing:
-            if self._loaded is None:
-                self._loaded = self.translator.load(self.ctx)
-            done = self._loaded.translate(missing, src, tgt)
+            done = self._model().translate(missing, src, tgt)
             fresh = {self._key(t, src, tgt): d for t, d in zip(missing, done)}
             if cache:
                 cache.put_many(self.namespace, fresh)
@@ -47,9 +93,8 @@ class CachedTranslator:
         return [o for o in out if o is not None]
 
     def close(self) -> None:
-        if self._loaded is not None:
-            self._loaded.close()
-            self._loaded = None
+        """Kept for callers that close after use; the model stays loaded for this process
+        (``release_translators`` frees it), so the next language does not load it again."""
 
 
 def translator_context(ctx: Context, name: str) -> Context:

@@ -80,7 +80,7 @@ class FakeModel(ModelVariant):
 class FakeSource(PromptSource):
     name = "fake-prompts"
     description = "Five parallel prompts of each kind in five languages"
-    default_options = {"n": 5}
+    default_options = {"n": 5, "shared": False}
 
     def languages(self, ctx):
         return sorted(LANGS)
@@ -91,6 +91,8 @@ class FakeSource(PromptSource):
         for kind in ("harmful", "helpful"):
             for i in range(n):
                 text = f"[{language}] {kind} question number {i} " + "word " * (i * 3 % 7)
+                if ctx.options.get("shared"):  # the same texts in every language and kind
+                    text = f"shared question {i}"
                 out.append(Prompt(self.name, f"{kind}-{i}", language, kind, text.strip()))
         return out
 
@@ -99,20 +101,30 @@ class FakeSource(PromptSource):
 
 
 class _LoadedScorer(LoadedScorer):
+    def __init__(self, nan_lang: str = "") -> None:
+        self.nan_lang = nan_lang
+
     def score(self, items):
-        return [ScoreOutput(round(len(r.response) / 10.0 - 4.0, 4), {"truncated": len(r.response) > 60}) for r in items]
+        return [
+            ScoreOutput(float("nan"), {"reason": f"language {r.language!r} not covered"})
+            if r.language == self.nan_lang
+            else ScoreOutput(round(len(r.response) / 10.0 - 4.0, 4), {"truncated": len(r.response) > 60})
+            for r in items
+        ]
 
 
 class FakeScorer(Scorer):
     name = "fake-reward"
     description = "Length of the response, shifted: a deterministic stand-in for a reward model"
 
+    default_options = {"nan_lang": ""}
+
     def fingerprint(self, ctx):
-        return digest(self.name, 1)
+        return digest(self.name, 1, ctx.options.get("nan_lang", ""))
 
     def load(self, ctx):
         _log("load scorer fake-reward")
-        return _LoadedScorer()
+        return _LoadedScorer(str(ctx.options.get("nan_lang", "")))
 
 
 class MeanScore(Statistic):

@@ -99,7 +99,7 @@ def test_example_plugin_runs_end_to_end(example_env, tmp_path):
     args = ["run", "--suite", str(suite), "--models", "example-model", "--out", str(out), "--no-progress"]
     result = run_harness(args, example_env)
     assert result.returncode == 0, result.stderr
-    assert "example-prompts: sw (low), en (high)" in result.stderr
+    assert "languages (2): low (1): sw; high (1): en" in result.stderr
     rows = [json.loads(line) for line in (out / "table.jsonl").read_text(encoding="utf-8").splitlines()]
     assert len(rows) == 12
     assert {(r["language"], r["tier"]) for r in rows} == {("sw", "low"), ("en", "high")}

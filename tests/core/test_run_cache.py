@@ -35,7 +35,7 @@ def test_cached_rerun_loads_no_model_and_gives_identical_table(env, home, tmp_pa
     first = run_harness([*RUN, "--out", str(out)], env)
     assert first.returncode == 0, first.stderr
     assert _loads(log) == ["load model fake-base", "load model fake-dpo", "load scorer fake-reward"]
-    assert "0 cached, 8 to do" in first.stderr
+    assert "generations: 80 distinct needed, 0 cached, 80 to do" in first.stderr
     files = {name: (out / name).read_bytes() for name in ("table.jsonl", "table.csv", "report.md", "report.html")}
     counts = store_counts(home / "store.sqlite")
     assert counts == {"generations": 80, "scores": 80}
@@ -45,7 +45,8 @@ def test_cached_rerun_loads_no_model_and_gives_identical_table(env, home, tmp_pa
     elapsed = time.perf_counter() - t0
     assert again.returncode == 0, again.stderr
     assert len(_loads(log)) == 3  # nothing loaded the second time
-    assert "8 cached, 0 to do" in again.stderr
+    assert "generations: 80 distinct needed, 80 cached, 0 to do" in again.stderr
+    assert "scores: 80 distinct needed, 80 cached, 0 to do" in again.stderr
     assert "generated 0 (cached 80), scored 0 (cached 80)" in again.stderr
     assert {name: (out / name).read_bytes() for name in files} == files
     assert store_counts(home / "store.sqlite") == counts
@@ -120,19 +121,25 @@ def test_dry_run_prints_plan_and_writes_nothing(logged, home, tmp_path):
     out = tmp_path / "run"
     result = invoke([*RUN, "--dry-run", "--out", str(out)])
     assert result.exit_code == 0, result.output
-    lines = result.stdout.splitlines()
-    assert len(lines) == 8 and all(line.strip().startswith("to do") for line in lines)
-    assert "fake-base / fake-prompts / sw / fake-reward: 0/10 scored" in result.stdout
-    assert "0 cached, 8 to do" in result.stderr
+    text = result.stdout
+    assert "source fake-prompts (4 languages: sw, yo, de, en): 5 harmful + 5 helpful per language" in text
+    assert "rows: 80 planned = 2 models x 40 prompts x 1 scorers" in text
+    assert "generations: 80 distinct needed, 0 cached, 80 to do" in text
+    assert len(text.splitlines()) < 12  # a summary, not a line per cell
     assert not out.exists()
-    assert store_counts(home / "store.sqlite") == {"generations": 0, "scores": 0}
+    assert not (home / "store.sqlite").exists()  # a plan creates no store
     assert _loads(log) == []
-    # after a real run of one model, its cells show as cached
+    # after a real run of one model, its work shows as cached; --json says the same as data
     assert invoke([*RUN, "--models", "fake-base", "--out", str(out)]).exit_code == 0
-    again = invoke([*RUN, "--dry-run"])
-    states = [line.split()[0] for line in again.stdout.splitlines()]
-    assert states.count("cached") == 4 and states.count("to") == 4
-    assert "4 cached, 4 to do" in again.stderr
+    again = invoke([*RUN, "--dry-run", "--json"])
+    plan = json.loads(again.stdout)
+    assert plan["generations"] == {"needed": 80, "cached": 40, "to_do": 40}
+    assert plan["scores"] == {"needed": 80, "cached": 40, "to_do": 40}
+    assert plan["rows"] == 80 and plan["languages"] == {"low": ["sw", "yo"], "high": ["de", "en"]}
+    # the run measured the fake scorer's speed, so the plan can estimate its time for what is left
+    est = plan["estimate"]["seconds"]
+    assert est["fake-reward"] is not None and est["fake-dpo"] is None  # fake-dpo never ran here
+    assert _loads(log) == ["load model fake-base", "load scorer fake-reward"]
 
 
 def test_limit_keeps_first_n_prompts_per_kind(invoke, tmp_path):
@@ -148,7 +155,7 @@ def test_langs_mixes_tiers_and_codes(invoke, tmp_path):
     out = tmp_path / "run"
     result = invoke([*RUN, "--langs", "low,de", "--out", str(out)])
     assert result.exit_code == 0, result.output
-    assert "fake-prompts: sw (low), yo (low), de (high)" in result.stderr
+    assert "languages (3): low (2): sw, yo; high (1): de" in result.stderr
     rows = _rows(out)
     assert {(r["language"], r["tier"]) for r in rows} == {("sw", "low"), ("yo", "low"), ("de", "high")}
     assert len(rows) == 2 * 3 * 10
@@ -257,5 +264,4 @@ def test_without_suite_the_default_suite_and_all_its_models_are_used(invoke, tmp
     for args in (["run", "--dry-run"], ["run", "--models", "all", "--dry-run"]):
         result = invoke(args)
         assert result.exit_code == 0, result.output
-        assert "2 model(s) x 4 (source, language) pair(s) x 1 scorer(s) = 8 cells" in result.stderr
-        assert {line.split()[2] for line in result.stdout.splitlines()} == {"fake-base", "fake-dpo"}
+        assert "models (2): fake-base, fake-dpo" in result.stdout

@@ -1,0 +1,65 @@
+"""``harness run --rehearse``: the same suite with every hub component swapped for its offline stand-in.
+
+A plugin object names its stand-in in ``stand_in`` (e.g. a 350M model variant names a tiny
+variant of the same recipe). Everything else of the suite stays: languages, sources,
+translation of gaps, statistics and the report. Options are carried over only where the
+stand-in understands them, and any option that names a swapped component (a source's
+``translate = "m2m100"``, a scorer's ``translator``) is pointed at the stand-in. The stand-ins
+are cheap, so missing ones are built or trained on first use.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from .plugins import PluginHost
+from .suite import SECTIONS, Suite
+from .types import HarnessError
+
+
+def _stand_in(host: PluginHost, section: str, name: str) -> str:
+    obj = host.registries.get(section, {}).get(name)
+    sub = str(getattr(obj, "stand_in", "") or "") if obj is not None else ""
+    if sub and sub not in host.registries[section]:
+        raise HarnessError(f"--rehearse: {name} names the stand-in {sub!r}, which is not registered")
+    return sub
+
+
+def rehearsal_suite(host: PluginHost, suite: Suite) -> tuple[Suite, dict[str, str]]:
+    """The suite with stand-ins, and ``{real name: stand-in name}`` for the manifest and report."""
+    data = copy.deepcopy(suite.data)
+    swaps: dict[str, str] = {}
+    for section in SECTIONS:
+        table: dict[str, Any] = {}
+        for name, opts in data.get(section, {}).items():
+            sub = _stand_in(host, section, name)
+            if sub:
+                swaps[name] = sub
+                understood = set(getattr(host.registries[section][sub], "default_options", {}) or {})
+                opts = {k: v for k, v in opts.items() if k in understood}
+                name = sub
+            table[name] = opts
+        if section in data:
+            data[section] = table
+    # options naming a component with a stand-in (translators, mostly) follow the swap
+    for section in SECTIONS:
+        for opts in data.get(section, {}).values():
+            for key, value in list(opts.items()):
+                if not isinstance(value, str):
+                    continue
+                for sec in SECTIONS:
+                    sub = _stand_in(host, sec, value) if value in host.registries.get(sec, {}) else ""
+                    if sub:
+                        opts[key] = sub
+                        swaps[value] = sub
+                        break
+    data["train_missing"] = True  # stand-ins train in seconds on first use
+    return Suite(name=suite.name, path=suite.path, data=data), dict(sorted(swaps.items()))
+
+
+def rehearsal_names(names: str | None, swaps: dict[str, str]) -> str | None:
+    """``--models A,B`` under ``--rehearse`` means the stand-ins of A and B."""
+    if names is None or names == "all":
+        return names
+    return ",".join(swaps.get(n.strip(), n.strip()) for n in names.split(","))
