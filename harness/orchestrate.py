@@ -1,8 +1,8 @@
 """What ``harness run`` and ``harness report`` do, end to end, outside click.
 
 A run directory holds ``manifest.json``, the tidy table (``table.jsonl`` and
-``table.csv``), ``report.md``/``report.html``, ``tables/``, ``plots/`` and
-``stats.json``. The default directory name is derived from the resolved
+``table.csv``), ``report.md``/``report.html`` with the sample browser's ``samples.js``,
+``tables/``, ``plots/`` and ``stats.json``. The default directory name is derived from the resolved
 configuration, so running the same command again resumes into the same folder.
 The report is cached by the digest of the table and the statistics' config: a
 fully cached re-run rebuilds nothing.
@@ -67,7 +67,7 @@ def _finish_report(
 ) -> dict[str, Path]:
     key = _report_key(host, run_dir / "table.jsonl", names, options)
     recorded = read_manifest(run_dir)
-    paths = {"md": run_dir / "report.md", "html": run_dir / "report.html"}
+    paths = {"md": run_dir / "report.md", "html": run_dir / "report.html", "samples": run_dir / "samples.js"}
     report_files = dict(recorded.get("report_outputs") or {})
     if not force and recorded.get("report_key") == key and _intact(run_dir, report_files, paths.values()):
         manifest["report_key"], manifest["report_outputs"] = key, report_files

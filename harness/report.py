@@ -1,25 +1,35 @@
 """Running statistics on a tidy table and writing the report of a run directory.
 
-The report is assembled from ``StatResult`` objects, whatever statistics produced
-them: ``report.md`` (plots linked from ``plots/``), a self-contained
-``report.html`` (plots inlined as base64), ``tables/*.csv`` and ``stats.json``.
+The report is assembled from ``StatResult`` objects, whatever statistics produced them, with
+Jinja2 templates (``harness/templates``): ``report.md`` and ``report.html`` open with the verdict
+(every result's ``headline``, then one figure), then the run's facts, the results with their
+tables, the diagnostics, and, in the html, the sample browser over ``samples.js``. Also written:
+``tables/*.csv``, ``plots/*.png`` and ``stats.json``. Markdown becomes HTML through markdown-it-py
+with raw HTML off, and the html template escapes every value: table texts are untrusted.
 """
 
 from __future__ import annotations
 
 import base64
-import html
 import json
 import math
 import re
 import sys
 import traceback
+from collections import Counter
 from collections.abc import Mapping
+from functools import lru_cache
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import jinja2
+from markdown_it import MarkdownIt
+from markupsafe import Markup
+
 from . import atomic
 from .plugins import PluginHost
+from .samples import samples_js, samples_payload
 from .table import iter_markdown_table, write_table
 from .types import StatResult
 
@@ -67,97 +77,151 @@ def stats_json(results: list[StatResult]) -> dict[str, Any]:
     return {r.name: {"title": r.title, "data": _rounded(r.data), "warnings": r.warnings} for r in results}
 
 
-# ------------------------------------------------------------------ markdown -> html
+# ------------------------------------------------------------------ rendering
+
+#: tables longer than this fold away (``<details>``) in report.html
+FOLD_ROWS = 12
 
 
-def _inline(text: str) -> str:
-    text = html.escape(text)
-    text = re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", text)
-    text = re.sub(r"(?<![\w*])\*(?!\s)(.+?)(?<!\s)\*(?![\w*])", r"<em>\1</em>", text)
-    text = re.sub(r"(?<!\w)_(?!\s)(.+?)(?<!\s)_(?!\w)", r"<em>\1</em>", text)
-    text = re.sub(r"`(.+?)`", r"<code>\1</code>", text)
-    return text
+@lru_cache(maxsize=1)
+def _markdown() -> MarkdownIt:
+    return MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
 
 
-def markdown_to_html(md: str, images: Mapping[str, bytes] | None = None) -> str:
-    """A small converter for the markdown this harness writes (headings, lists, tables, code, images)."""
-    images = images or {}
-    out: list[str] = []
-    lines = md.splitlines()
-    i = 0
-    while i < len(lines):
-        line = lines[i]
-        if line.startswith("```"):
-            j = i + 1
-            while j < len(lines) and not lines[j].startswith("```"):
-                j += 1
-            out.append("<pre>" + html.escape("\n".join(lines[i + 1 : j])) + "</pre>")
-            i = j + 1
-            continue
-        m = re.match(r"^(#{1,6})\s+(.*)$", line)
-        if m:
-            n = len(m.group(1))
-            out.append(f"<h{n}>{_inline(m.group(2))}</h{n}>")
-            i += 1
-            continue
-        img = re.match(r"^!\[(.*?)\]\((.+?)\)\s*$", line)
-        if img:
-            alt, src = img.groups()
-            data = images.get(Path(src).name)
-            if data is not None:
-                src = "data:image/png;base64," + base64.b64encode(data).decode()
-            out.append(
-                f'<figure><img alt="{html.escape(alt)}" src="{src}"><figcaption>'
-                f"{html.escape(alt)}</figcaption></figure>"
-            )
-            i += 1
-            continue
-        if line.startswith("|"):
-            block = []
-            while i < len(lines) and lines[i].startswith("|"):
-                block.append(lines[i])
-                i += 1
-            cells = [[c.strip() for c in re.split(r"(?<!\\)\|", b.strip().strip("|"))] for b in block]
-            head, body = cells[0], [r for r in cells[1:] if not all(set(c) <= set("-: ") for c in r)]
-            out.append("<table><thead><tr>" + "".join(f"<th>{_inline(c)}</th>" for c in head) + "</tr></thead>")
-            out.append(
-                "<tbody>"
-                + "".join(
-                    "<tr>" + "".join(f"<td>{_inline(c.replace(chr(92) + '|', '|'))}</td>" for c in r) + "</tr>"
-                    for r in body
-                )
-                + "</tbody></table>"
-            )
-            continue
-        if re.match(r"^\s*[-*]\s+", line):
-            items = []
-            while i < len(lines) and re.match(r"^\s*[-*]\s+", lines[i]):
-                items.append(re.sub(r"^\s*[-*]\s+", "", lines[i]))
-                i += 1
-            out.append("<ul>" + "".join(f"<li>{_inline(x)}</li>" for x in items) + "</ul>")
-            continue
-        if not line.strip():
-            i += 1
-            continue
-        para = []
-        while i < len(lines) and lines[i].strip() and not re.match(r"^(#|\||```|!\[|\s*[-*]\s)", lines[i]):
-            para.append(lines[i])
-            i += 1
-        out.append("<p>" + _inline(" ".join(para)) + "</p>")
-    return "\n".join(out)
+def markdown_to_html(md: str, inline: bool = False) -> Markup:
+    """Markdown to safe HTML: raw HTML in the text is shown as text, never interpreted."""
+    parser = _markdown()
+    return Markup(parser.renderInline(md) if inline else parser.render(md))
 
 
-_CSS = """body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}
-table{border-collapse:collapse;margin:1em 0;font-size:.9em}th,td{border:1px solid #ccc;padding:.25em .5em}
-th{background:#f3f3f3}td{text-align:right}td:first-child{text-align:left}img{max-width:100%}
-pre{background:#f6f6f6;padding:.5em;overflow:auto}.warn{color:#a40}"""
+@lru_cache(maxsize=1)
+def _templates() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("harness", "templates"),
+        autoescape=lambda name: not (name or "").endswith(".md.j2"),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["md"] = lambda text, inline=False: markdown_to_html(str(text), inline)
+    return env
 
 
-# ------------------------------------------------------------------ report
+def _asset(name: str) -> Markup:
+    """A stylesheet or script inlined into report.html as it is (our own file, not data)."""
+    return Markup(resources.files("harness").joinpath("templates", name).read_text(encoding="utf-8"))
 
 
 def _safe_name(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", name)
+
+
+def _png_uri(data: bytes) -> str:
+    return "data:image/png;base64," + base64.b64encode(data).decode()
+
+
+def _no_score(row: Mapping[str, Any]) -> bool:
+    score = row.get("score")
+    return score is None or (isinstance(score, float) and not math.isfinite(score))
+
+
+# ------------------------------------------------------------------ the parts of the report
+
+
+def _banners(manifest: Mapping[str, Any], rows: list[dict[str, Any]]) -> list[dict[str, str]]:
+    """What the reader must know before reading a number: a rehearsal with stand-ins, a partial run."""
+    out = []
+    rehearsal = manifest.get("rehearsal")
+    if rehearsal:
+        stand_ins = (rehearsal.get("stand_ins") or {}) if isinstance(rehearsal, Mapping) else {}
+        pairs = ", ".join(
+            f"`{real}` by `{v if isinstance(v, str) else json.dumps(v, sort_keys=True)}`"
+            for real, v in sorted(stand_ins.items())
+        )
+        out.append(
+            {
+                "kind": "rehearsal",
+                "markdown": "**Rehearsal with offline stand-ins"
+                + (f"** ({pairs}). " if pairs else ".** ")
+                + "It shows that the study runs at this shape; its numbers say nothing about the real models.",
+            }
+        )
+    accounting = manifest.get("accounting")
+    if isinstance(accounting, Mapping) and accounting:
+        planned, complete = int(accounting.get("planned", 0)), int(accounting.get("complete", 0))
+        missing = dict(accounting.get("missing") or {})
+        unexplained = accounting.get("unexplained") or 0
+        if not isinstance(unexplained, int):  # a list of cells, each with its number of rows
+            unexplained = sum(int(cell.get("rows", 1)) for cell in unexplained)
+    else:
+        planned, complete = len(rows), sum(not _no_score(r) for r in rows)
+        missing = dict(Counter(str(r.get("missing_reason") or "no score") for r in rows if _no_score(r)))
+        unexplained = 0
+    if complete < planned or unexplained:
+        reasons = "; ".join(f"{reason}: {n}" for reason, n in sorted(missing.items(), key=lambda kv: (-kv[1], kv[0])))
+        text = f"**Partial results**: {complete} of {planned} planned rows have a score"
+        text += f" (missing: {reasons})" if reasons else ""
+        text += f"; {unexplained} rows are missing without a reason." if unexplained else "."
+        out.append({"kind": "partial", "markdown": text})
+    return out
+
+
+def _facts(manifest: Mapping[str, Any], rows: list[dict[str, Any]]) -> list[str]:
+    config, plan = manifest.get("config", {}), manifest.get("plan", {})
+    tiers: dict[str, list[str]] = {}
+    for lang, tier in sorted({(str(r["language"]), str(r.get("tier", ""))) for r in rows}):
+        tiers.setdefault(tier or "?", []).append(lang)
+    scored = sum(not _no_score(r) for r in rows)
+    facts = [f"suite: `{config['name']}`"] if config.get("name") else []
+    facts.append(f"rows: {len(rows)} scored generations" + (f" ({scored} with a score)" if scored < len(rows) else ""))
+    facts.append(f"models: {', '.join(sorted({str(r['model']) for r in rows}))}")
+    facts.append(f"languages: {', '.join(sorted({str(r['language']) for r in rows}))}")
+    facts.append("tiers: " + "; ".join(f"{tier} ({', '.join(langs)})" for tier, langs in sorted(tiers.items())))
+    facts.append(f"sources: {', '.join(sorted({str(r['source']) for r in rows}))}")
+    facts.append(f"scorers: {', '.join(sorted({str(r['scorer']) for r in rows}))}")
+    if plan.get("tier_scheme"):
+        facts.append(f"tier scheme: {plan['tier_scheme']}")
+    if plan.get("skipped_langs"):
+        facts.append(f"requested but not covered by any source: {', '.join(plan['skipped_langs'])}")
+    git = manifest.get("git", {})
+    if git.get("revision"):
+        facts.append(f"harness revision: `{git['revision'][:12]}`{' (dirty)' if git.get('dirty') else ''}")
+    if manifest.get("started"):
+        facts.append(f"run: {manifest.get('started')} to {manifest.get('finished') or '?'}")
+    if manifest.get("executor"):
+        options = {k: v for k, v in manifest["executor"].items() if k != "name"}
+        extra = f" ({', '.join(f'{k}: {v}' for k, v in options.items())})" if options else ""
+        facts.append(f"executor: {manifest['executor'].get('name')}{extra}")
+    return facts
+
+
+def _figure_file(name: str) -> str:
+    return _safe_name(name if name.endswith(".png") else name + ".png")
+
+
+def _verdict(results: list[StatResult]) -> tuple[list[dict[str, str]], dict[str, str] | None]:
+    """Every result's headline, and one figure: the first ``headline_figure`` named, else the first
+    figure of a result that has a headline."""
+    heads = [r for r in results if r.headline.strip()]
+    figure = None
+    for r in heads:
+        if r.headline_figure and r.headline_figure in r.figures:
+            figure = (r.headline_figure, r.figures[r.headline_figure])
+            break
+    if figure is None:
+        figure = next(((name, data) for r in heads for name, data in r.figures.items()), None)
+    headlines = [{"title": r.title, "markdown": r.headline.strip()} for r in heads]
+    return headlines, ({"file": _figure_file(figure[0]), "uri": _png_uri(figure[1])} if figure else None)
+
+
+def _anchor(title: str, used: set[str]) -> str:
+    base = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-") or "result"
+    anchor, n = base, 2
+    while anchor in used:
+        anchor, n = f"{base}-{n}", n + 1
+    used.add(anchor)
+    return anchor
 
 
 def write_report(
@@ -166,68 +230,67 @@ def write_report(
     manifest: Mapping[str, Any],
     rows: list[dict[str, Any]],
 ) -> dict[str, Path]:
-    """Write report.md, report.html, tables/*.csv, plots/*.png and stats.json into ``run_dir``."""
+    """Write report.md, report.html, samples.js, tables/*.csv, plots/*.png and stats.json into ``run_dir``."""
     tables_dir, plots_dir = run_dir / "tables", run_dir / "plots"
     atomic.ensure_dir(tables_dir)
     atomic.ensure_dir(plots_dir)
-    images: dict[str, bytes] = {}
-    md: list[str] = []
-    config = manifest.get("config", {})
-    plan = manifest.get("plan", {})
-    md.append(f"# Alignment report: {config.get('name', run_dir.name)}")
-    md.append("")
-    if config.get("description"):
-        md += [str(config["description"]), ""]
-    models = sorted({r["model"] for r in rows})
-    langs = sorted({r["language"] for r in rows})
-    scorers = sorted({r["scorer"] for r in rows})
-    md.append(f"- rows: {len(rows)} scored generations")
-    md.append(f"- models: {', '.join(models)}")
-    md.append(f"- languages: {', '.join(langs)}")
-    md.append(f"- scorers: {', '.join(scorers)}")
-    if plan.get("tier_scheme"):
-        md.append(f"- tier scheme: {plan['tier_scheme']}")
-    if plan.get("skipped_langs"):
-        md.append(f"- requested but not covered by any source: {', '.join(plan['skipped_langs'])}")
-    git = manifest.get("git", {})
-    if git.get("revision"):
-        md.append(f"- harness revision: `{git['revision'][:12]}`{' (dirty)' if git.get('dirty') else ''}")
-    if manifest.get("started"):
-        md.append(f"- run: {manifest.get('started')} to {manifest.get('finished') or '?'}")
-    if manifest.get("executor"):
-        facts = {k: v for k, v in manifest["executor"].items() if k != "name"}
-        extra = f" ({', '.join(f'{k}: {v}' for k, v in facts.items())})" if facts else ""
-        md.append(f"- executor: {manifest['executor'].get('name')}{extra}")
-    md.append("")
-    all_warnings = [w for r in results for w in r.warnings]
-    if all_warnings:
-        md.append("## Warnings")
-        md += [f"- {w}" for w in all_warnings]
-        md.append("")
+    sections, used = [], {"verdict", "run", "results", "diagnostics", "samples"}
     for result in results:
-        md.append(f"## {result.title}")
-        md.append("")
-        if result.markdown:
-            md += [result.markdown.strip(), ""]
-        for tname, trows in result.tables.items():
-            fname = _safe_name(f"{result.name}__{tname}" if not tname.startswith(result.name) else tname)
-            write_table(trows, tables_dir / f"{fname}.csv", "csv") if trows else None
-            md += [f"**{tname}** (`tables/{fname}.csv`)", "", iter_markdown_table(trows), ""]
+        figures = []
         for fig_name, data in result.figures.items():
-            fname = _safe_name(fig_name if fig_name.endswith(".png") else fig_name + ".png")
+            fname = _figure_file(fig_name)
             atomic.write_bytes(plots_dir / fname, data)
-            images[fname] = data
-            md += [f"![{fname}](plots/{fname})", ""]
-    md_text = "\n".join(md).rstrip() + "\n"
+            figures.append({"file": fname, "uri": _png_uri(data)})
+        tables = []
+        for tname, trows in result.tables.items():
+            fname = _safe_name(f"{result.name}__{tname}" if not tname.startswith(result.name) else tname) + ".csv"
+            if trows:
+                write_table(trows, tables_dir / fname, "csv")
+            tables.append(
+                {
+                    "name": tname,
+                    "file": fname,
+                    "n": len(trows),
+                    "fold": len(trows) > FOLD_ROWS,
+                    "markdown": iter_markdown_table(trows),
+                }
+            )
+        sections.append(
+            {
+                "anchor": _anchor(result.title, used),
+                "title": result.title,
+                "markdown": result.markdown.strip(),
+                "figures": figures,
+                "tables": tables,
+            }
+        )
+    headlines, headline_figure = _verdict(results)
+    diagnostics = [{"title": r.title, "warnings": r.warnings} for r in results if r.warnings]
+    config = manifest.get("config", {})
+    payload = samples_payload(rows)
+    context = {
+        "title": str(config.get("name", run_dir.name)),
+        "description": str(config.get("description") or ""),
+        "banners": _banners(manifest, rows),
+        "headlines": headlines,
+        "headline_figure": headline_figure,
+        "n_warnings": sum(len(d["warnings"]) for d in diagnostics),
+        "facts": _facts(manifest, rows),
+        "sections": sections,
+        "diagnostics": diagnostics,
+        "samples": {
+            "rows": len(rows),
+            "samples": len(payload["samples"]),
+            "scorers": payload["scorers"],
+        },
+    }
+    env = _templates()
+    md_text = env.get_template("report.md.j2").render(context)
+    md_text = re.sub(r"\n{3,}", "\n\n", md_text).rstrip() + "\n"
+    page = env.get_template("report.html.j2").render(context, css=_asset("report.css"), js=_asset("browser.js"))
+    atomic.write_text(run_dir / "samples.js", samples_js(payload))
     atomic.write_text(run_dir / "report.md", md_text)
-    body = markdown_to_html(md_text, images)
-    title = html.escape(str(config.get("name", run_dir.name)))
-    page = (
-        f"<!doctype html><html><head><meta charset='utf-8'><title>Alignment report: {title}</title>"
-        f"<style>{_CSS}</style></head><body>\n{body}\n</body></html>\n"
-    )
     atomic.write_text(run_dir / "report.html", page)
-    atomic.write_text(
-        run_dir / "stats.json", json.dumps(stats_json(results), indent=2, sort_keys=True, default=str) + "\n"
-    )
-    return {"md": run_dir / "report.md", "html": run_dir / "report.html"}
+    stats = json.dumps(stats_json(results), indent=2, sort_keys=True, default=str) + "\n"
+    atomic.write_text(run_dir / "stats.json", stats)
+    return {"md": run_dir / "report.md", "html": run_dir / "report.html", "samples": run_dir / "samples.js"}

@@ -57,6 +57,25 @@ def _not_estimable(result: StatResult, why: str) -> StatResult:
     return result
 
 
+def _lrt_headline(fit: Mapping[str, Any], units: str) -> str:
+    """The trade-off test's answer for one (scorer, family) fit: the joint test, then each variant's term."""
+    lrt = fit["lrt"]
+    label = fit["scorer"] + (f", family {fit['family']}" if fit["family"] else "")
+    verdict = "the trade-off differs" if lrt["p"] < 0.05 else "no evidence at the 5% level that the trade-off differs"
+    lines = [
+        f"**{label}**: {verdict} between {fit['low_tier']}- and {fit['high_tier']}-tier languages "
+        f"(likelihood-ratio test of the {lrt['df']} three-way term(s): chi2 = {lrt['chi2']:.2f}, p = {lrt['p']:.3g}"
+        f"{'' if fit['converged'] else '; the fit did NOT converge'}).",
+        "",
+    ]
+    lines += [
+        "- " + three_way_sentence(c, fit["base"], fit["low_tier"], fit["high_tier"], units)
+        for c in fit["coefficients"]
+        if c["order"] == 3
+    ]
+    return "\n".join(lines)
+
+
 class _MixedModelStatistic(Statistic):
     """The shared loop of both trade-off models: one fit per (scorer, family) frame, a coefficient table,
     a sentence per three-way term and a forest plot; subclasses say how to fit and summarise."""
@@ -192,6 +211,9 @@ class TradeoffStatistic(_MixedModelStatistic):
                 "",
                 "Warnings from the fits (convergence, singular fits) are listed below; no random effect was dropped.",
             ]
+        if fits and not result.headline:  # the report's verdict until a per-variant headline statistic gives one
+            result.headline = "\n\n".join(_lrt_headline(f, self.units) for f in fits)
+            result.headline_figure = next(iter(result.figures), None)
 
 
 class TradeoffGlmmStatistic(_MixedModelStatistic):

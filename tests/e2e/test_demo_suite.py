@@ -85,3 +85,22 @@ def test_demo_rerun_is_a_cache_hit_with_the_same_table(demo_runs):
     assert (out / "table.jsonl").read_bytes() == table_first
     work = json.loads((out / "manifest.json").read_text())["work"]
     assert work["generated"] == 0 and work["scored"] == 0
+
+
+@pytest.mark.ml
+@pytest.mark.stats
+@pytest.mark.slow
+@pytest.mark.browser
+def test_demo_report_opens_in_chromium_with_the_verdict_and_every_sample(demo_runs, page):
+    out = demo_runs[0]
+    rows = [json.loads(line) for line in (out / "table.jsonl").read_text().splitlines()]
+    p = page.open(out / "report.html")
+    assert "trade-off" in p.inner_text("#verdict .verdict")
+    assert p.locator("#verdict figure img").count() == 1
+    p.wait_for_function("Array.from(document.images).every(i => i.complete && i.naturalWidth > 0)")
+    generations = {(r["model"], r["source"], r["kind"], r["language"], r["prompt_id"]) for r in rows}
+    assert int(p.get_attribute("#sb-count", "data-matches")) == len(generations) == len(rows) // 2
+    p.locator("#sb-rows button.sb-cmp").first.click()
+    shown = p.locator("#sb-compare .sb-variants th[data-model]").evaluate_all("els => els.map(e => e.dataset.model)")
+    assert set(shown) == {r["model"] for r in rows}
+    assert page.errors == []

@@ -1,0 +1,141 @@
+"""The report's sample browser at 40,000 rows, measured in Chromium (Debian's, driven by Playwright).
+
+    python benchmarks/report_browser.py [--json] [--repeats 5]
+
+Two synthetic tidy tables (tests/report/synth.py, texts of realistic length): the study's real shape,
+33 languages x 4 variants x 120 prompts with three scorers (39,600 table rows, 15,840 samples), and a
+worst case of 40,000 samples (60,000 rows). For each: the time to write the report, the sizes of
+report.html and samples.js, and in the browser the first contentful paint, the time until the first
+page of samples is on screen, and the time one filter takes (a language, a scorer with a score range,
+a free-text search, a sort by score): ``js_ms`` is the browser's own filter-and-render time, ``wall_ms``
+adds Playwright's round trip. Medians of ``--repeats``. Prints one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(REPO), str(REPO / "tests"), str(REPO / "tests" / "report")]
+
+import synth  # noqa: E402
+from common import log  # noqa: E402
+from conftest import CHROMIUM_ARGS, chromium_path  # noqa: E402
+
+from harness.report import write_report  # noqa: E402
+
+SHAPES = {
+    # the xtreme-r study: 33 languages, 4 variants, 100+ prompts, 3 scorers (fidelity scores one source)
+    "study_39600_rows": dict(models=4, langs=33, prompts=30, extra_scorers=("reward-tt",)),
+    "samples_40000": dict(models=4, langs=20, prompts=125, extra_scorers=()),
+}
+
+
+def build(shape: dict[str, Any]) -> list[dict[str, Any]]:
+    models = ("base", "sft", "dpo", "sft-dpo")[: shape["models"]]
+    langs = {f"l{i:02d}": "low" if i % 3 else "high" for i in range(shape["langs"])}
+    return synth.table(models, langs, shape["prompts"], long_texts=True, extra_scorers=shape["extra_scorers"])
+
+
+def _apply(page: Any, action: Any) -> tuple[float, float]:
+    before = int(page.get_attribute("#sb-count", "data-applied"))
+    t0 = time.perf_counter()
+    action()
+    page.wait_for_function(f"Number(document.getElementById('sb-count').dataset.applied) > {before}")
+    page.evaluate("() => new Promise(r => requestAnimationFrame(() => r()))")  # the frame that shows it
+    wall = (time.perf_counter() - t0) * 1000
+    return float(page.get_attribute("#sb-count", "data-ms")), wall
+
+
+def measure(browser: Any, html: Path, repeats: int) -> dict[str, Any]:
+    loads, filters = [], {}
+    # (name, untimed setup, the timed action); the page is reset before each
+    actions = [
+        ("language", None, lambda p: p.select_option("#sb-language", label="l05")),
+        ("scorer_and_range", lambda p: p.select_option("#sb-scorer", label="reward"), lambda p: p.fill("#sb-min", "0")),
+        ("search", None, lambda p: p.fill("#sb-q", "because never")),
+        ("sort_by_score", None, lambda p: p.select_option("#sb-sort", label="reward: highest first")),
+    ]
+    for _ in range(repeats):
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        page = context.new_page()
+        t0 = time.perf_counter()
+        page.goto(html.as_uri())
+        page.wait_for_selector("#sb-count[data-matches]", state="attached", timeout=120_000)
+        wall_ready = (time.perf_counter() - t0) * 1000
+        timing = page.evaluate(
+            """() => ({
+              fcp: (performance.getEntriesByName('first-contentful-paint')[0] || {}).startTime,
+              ready: (performance.getEntriesByName('samples-ready')[0] || {}).startTime,
+              dom: performance.getEntriesByType('navigation')[0].domContentLoadedEventEnd,
+              setup: Number(document.body.dataset.samplesReady)})"""
+        )
+        loads.append({**timing, "wall_ready": wall_ready})
+        for name, setup, action in actions:
+            _apply(page, lambda p=page: p.click("#sb-reset"))
+            if setup:
+                _apply(page, lambda p=page, f=setup: f(p))
+            js, wall = _apply(page, lambda p=page, f=action: f(p))
+            filters.setdefault(name, []).append({"js_ms": js, "wall_ms": wall})
+        context.close()
+
+    def med(values: list[float]) -> float:
+        return round(statistics.median(values), 1)
+
+    return {
+        "first_contentful_paint_ms": med([x["fcp"] for x in loads]),
+        "samples_on_screen_ms": med([x["ready"] for x in loads]),
+        "samples_setup_ms": med([x["setup"] for x in loads]),
+        "dom_content_loaded_ms": med([x["dom"] for x in loads]),
+        "filter_ms": {
+            name: {"js_ms": med([x["js_ms"] for x in xs]), "wall_ms": med([x["wall_ms"] for x in xs])}
+            for name, xs in filters.items()
+        },
+    }
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--json", action="store_true", help="only the JSON object on stdout")
+    ap.add_argument("--repeats", type=int, default=5)
+    args = ap.parse_args(argv)
+    from playwright.sync_api import sync_playwright
+
+    exe = chromium_path()
+    if exe is None:
+        sys.exit("no Chromium at /usr/bin/chromium or $HARNESS_CHROMIUM (apt-get install -y chromium)")
+    result: dict[str, Any] = {"chromium": exe, "repeats": args.repeats}
+    with tempfile.TemporaryDirectory() as tmp, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)
+        result["chromium_version"] = browser.version
+        for name, shape in SHAPES.items():
+            rows = build(shape)
+            out = Path(tmp) / name
+            out.mkdir()
+            log(f"{name}: {len(rows)} rows, writing the report")
+            t0 = time.perf_counter()
+            write_report(out, [], {"config": {"name": name}}, rows)
+            write_s = time.perf_counter() - t0
+            log(f"{name}: measuring in Chromium ({args.repeats} loads)")
+            result[name] = {
+                "rows": len(rows),
+                "samples": len({(r["model"], r["source"], r["kind"], r["language"], r["prompt_id"]) for r in rows}),
+                "write_report_s": round(write_s, 2),
+                "report_html_kb": round((out / "report.html").stat().st_size / 1024, 1),
+                "samples_js_mb": round((out / "samples.js").stat().st_size / 2**20, 2),
+                **measure(browser, out / "report.html", args.repeats),
+            }
+        browser.close()
+    print(json.dumps(result, indent=None if args.json else 2))
+    return result
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,374 @@
+/* The sample browser of report.html: every row of the tidy table, from samples.js beside the page.
+   Vanilla JS, no library, no network. Every text from the table is untrusted: it only ever reaches
+   the page through textContent / new Option(), never through innerHTML. Rows are rendered a page
+   at a time, so 40,000 samples cost one filter pass, not 40,000 DOM rows. */
+(function () {
+  "use strict";
+  var PAGE = 50;
+  var DEBOUNCE_MS = 120;
+
+  function $(id) { return document.getElementById(id); }
+
+  /* el("td", {className: "x", dataset: {i: 3}}, ["text", node]): children strings become text nodes */
+  function el(tag, props, kids) {
+    var node = document.createElement(tag);
+    if (props) {
+      Object.keys(props).forEach(function (k) {
+        if (k === "dataset") {
+          Object.keys(props.dataset).forEach(function (d) { node.dataset[d] = String(props.dataset[d]); });
+        } else if (k === "text") {
+          node.textContent = props.text;
+        } else {
+          node[k] = props[k];
+        }
+      });
+    }
+    (kids || []).forEach(function (kid) {
+      if (kid === null || kid === undefined) return;
+      node.appendChild(typeof kid === "string" ? document.createTextNode(kid) : kid);
+    });
+    return node;
+  }
+
+  /* texts cut by the max-height get a fade and a pointer; measured after rendering, one page at a time */
+  function markClipped(root) {
+    root.querySelectorAll(".txt").forEach(function (t) {
+      if (t.scrollHeight > t.clientHeight + 1) t.classList.add("more");
+    });
+  }
+
+  function fmtScore(v) { return Math.abs(v) >= 1000 ? v.toExponential(2) : v.toFixed(3); }
+  function fmtInt(n) { return n.toLocaleString("en-US"); }
+
+  function Browser(D) {
+    var self = this;
+    this.D = D;
+    var n = D.samples.length;
+    this.n = n;
+    var S = D.scorers.length;
+    this.S = S;
+    // columnar copies: typed arrays make a filter pass over 40,000 samples a few milliseconds
+    this.dim = {};
+    D.dims.forEach(function (d, j) {
+      var a = new Uint32Array(n);
+      for (var i = 0; i < n; i++) a[i] = D.samples[i][j];
+      self.dim[d] = a;
+    });
+    this.score = [];
+    this.hasRow = [];
+    for (var s = 0; s < S; s++) {
+      var sc = new Float64Array(n), has = new Uint8Array(n);
+      for (var i = 0; i < n; i++) {
+        var v = D.samples[i][9][s];
+        sc[i] = typeof v === "number" ? v : NaN;
+        has[i] = v === null ? 0 : 1;
+      }
+      this.score.push(sc);
+      this.hasRow.push(has);
+    }
+    this.lower = new Array(D.texts.length); // lower-cased texts, built on the first search
+    // parallel prompts: (source, kind, prompt_id) -> sample indexes
+    this.parallel = new Map();
+    for (var k = 0; k < n; k++) {
+      var smp = D.samples[k];
+      var key = smp[1] + "\u0000" + smp[2] + "\u0000" + smp[5];
+      var list = this.parallel.get(key);
+      if (list) list.push(k); else this.parallel.set(key, [k]);
+    }
+    this.matches = [];
+    this.page = 0;
+    this.timer = 0;
+    this.applied = 0;
+  }
+
+  Browser.prototype.value = function (dim, i) { return this.D.values[dim][this.dim[dim][i]]; };
+  Browser.prototype.text = function (t) { return t >= 0 ? this.D.texts[t] : ""; };
+  Browser.prototype.lowerText = function (t) {
+    var v = this.lower[t];
+    if (v === undefined) v = this.lower[t] = this.D.texts[t].toLowerCase();
+    return v;
+  };
+
+  Browser.prototype.setup = function () {
+    var self = this, D = this.D;
+    D.dims.forEach(function (d) {
+      var select = $("sb-" + d);
+      if (!select) return;
+      select.appendChild(new Option("all", ""));
+      var order = D.values[d].map(function (v, i) { return [v, i]; });
+      order.sort(function (a, b) { return a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0; });
+      order.forEach(function (p) { select.appendChild(new Option(p[0], String(p[1]))); });
+    });
+    var scorer = $("sb-scorer");
+    scorer.appendChild(new Option("any", ""));
+    D.scorers.forEach(function (s, i) { scorer.appendChild(new Option(s, String(i))); });
+    var sort = $("sb-sort");
+    sort.appendChild(new Option("table order", ""));
+    D.scorers.forEach(function (s, i) {
+      sort.appendChild(new Option(s + ": lowest first", "asc:" + i));
+      sort.appendChild(new Option(s + ": highest first", "desc:" + i));
+    });
+    var head = $("sb-head");
+    head.appendChild(el("tr", null, [
+      el("th", {text: "sample"}), el("th", {text: "prompt"}), el("th", {text: "response"})
+    ].concat(D.scorers.map(function (s) { return el("th", {className: "num", text: s}); }), [el("th")])));
+    document.querySelectorAll("#sb-controls select").forEach(function (s) {
+      s.addEventListener("change", function () { self.apply(); });
+    });
+    ["sb-q", "sb-min", "sb-max"].forEach(function (id) {
+      $(id).addEventListener("input", function () {
+        clearTimeout(self.timer);
+        self.timer = setTimeout(function () { self.apply(); }, DEBOUNCE_MS);
+      });
+    });
+    $("sb-reset").addEventListener("click", function () {
+      document.querySelectorAll("#sb-controls select").forEach(function (s) { s.value = ""; });
+      ["sb-q", "sb-min", "sb-max"].forEach(function (id) { $(id).value = ""; });
+      self.apply();
+    });
+    $("sb-prev").addEventListener("click", function () { self.show(self.page - 1); });
+    $("sb-next").addEventListener("click", function () { self.show(self.page + 1); });
+    $("sb-rows").addEventListener("click", function (ev) {
+      var button = ev.target.closest("button.sb-cmp");
+      if (button) { self.compare(Number(button.dataset.i)); return; }
+      var txt = ev.target.closest(".txt");
+      if (txt) txt.classList.toggle("open");
+    });
+    $("sb-compare").addEventListener("click", function (ev) {
+      if (ev.target.closest(".sb-close")) { $("sb-compare").hidden = true; return; }
+      var txt = ev.target.closest(".txt");
+      if (txt) txt.classList.toggle("open");
+    });
+    $("sb").hidden = false;
+  };
+
+  Browser.prototype.filters = function () {
+    var f = {dims: []}, self = this;
+    this.D.dims.forEach(function (d) {
+      var select = $("sb-" + d);
+      if (select && select.value !== "") f.dims.push([self.dim[d], Number(select.value)]);
+    });
+    var scorer = $("sb-scorer").value;
+    f.scorer = scorer === "" ? -1 : Number(scorer);
+    var lo = $("sb-min").value, hi = $("sb-max").value;
+    f.lo = lo === "" || isNaN(Number(lo)) ? -Infinity : Number(lo);
+    f.hi = hi === "" || isNaN(Number(hi)) ? Infinity : Number(hi);
+    f.ranged = f.lo !== -Infinity || f.hi !== Infinity;
+    f.q = $("sb-q").value.trim().toLowerCase();
+    f.sort = $("sb-sort").value;
+    return f;
+  };
+
+  Browser.prototype.searchHit = function (i, q) {
+    var smp = this.D.samples[i];
+    if (smp[5].toLowerCase().indexOf(q) >= 0) return true;
+    if (this.lowerText(smp[6]).indexOf(q) >= 0 || this.lowerText(smp[7]).indexOf(q) >= 0) return true;
+    var tr = smp[10];
+    if (tr) {
+      for (var j = 0; j < tr.length; j++) if (tr[j] >= 0 && this.lowerText(tr[j]).indexOf(q) >= 0) return true;
+    }
+    return false;
+  };
+
+  Browser.prototype.inRange = function (i, f) {
+    if (f.scorer >= 0) {
+      if (!this.hasRow[f.scorer][i]) return false;
+      if (!f.ranged) return true;
+      var v = this.score[f.scorer][i];
+      return v >= f.lo && v <= f.hi;
+    }
+    if (!f.ranged) return true;
+    for (var s = 0; s < this.S; s++) {
+      var w = this.score[s][i];
+      if (w >= f.lo && w <= f.hi) return true;
+    }
+    return false;
+  };
+
+  Browser.prototype.apply = function () {
+    var t0 = performance.now();
+    var f = this.filters(), out = [], dims = f.dims, nd = dims.length;
+    outer: for (var i = 0; i < this.n; i++) {
+      for (var d = 0; d < nd; d++) if (dims[d][0][i] !== dims[d][1]) continue outer;
+      if (!this.inRange(i, f)) continue;
+      if (f.q && !this.searchHit(i, f.q)) continue;
+      out.push(i);
+    }
+    if (f.sort) {
+      var parts = f.sort.split(":"), col = this.score[Number(parts[1])], sign = parts[0] === "desc" ? -1 : 1;
+      out.sort(function (a, b) {
+        var x = col[a], y = col[b], xn = x !== x, yn = y !== y; // missing scores go last
+        if (xn || yn) return xn === yn ? a - b : xn ? 1 : -1;
+        return x === y ? a - b : (x - y) * sign;
+      });
+    }
+    this.matches = out;
+    this.show(0);
+    var count = $("sb-count");
+    count.dataset.ms = (performance.now() - t0).toFixed(1);
+    count.dataset.applied = String(++this.applied);
+  };
+
+  Browser.prototype.show = function (page) {
+    var total = this.matches.length, pages = Math.max(1, Math.ceil(total / PAGE));
+    this.page = Math.min(Math.max(0, page), pages - 1);
+    var start = this.page * PAGE, end = Math.min(total, start + PAGE);
+    var body = $("sb-rows"), frag = document.createDocumentFragment();
+    for (var k = start; k < end; k++) frag.appendChild(this.row(this.matches[k]));
+    body.replaceChildren(frag);
+    markClipped(body);
+    var count = $("sb-count");
+    count.dataset.matches = String(total);
+    count.textContent = total
+      ? "Samples " + fmtInt(start + 1) + "\u2013" + fmtInt(end) + " of " + fmtInt(total) + " matching (" +
+        fmtInt(this.n) + " samples, " + fmtInt(this.D.rows) + " table rows in all)"
+      : "No sample matches these filters (" + fmtInt(this.n) + " samples in all).";
+    $("sb-page").textContent = "page " + (this.page + 1) + " of " + pages;
+    $("sb-prev").disabled = this.page === 0;
+    $("sb-next").disabled = this.page >= pages - 1;
+  };
+
+  Browser.prototype.scoreCell = function (i, s) {
+    var v = this.D.samples[i][9][s];
+    if (typeof v === "number") return el("td", {className: "num", text: fmtScore(v)});
+    if (v === null) return el("td", {className: "num none", text: "\u2013", title: "no row from this scorer"});
+    return el("td", {className: "num missing", title: v}, [el("span", {text: "missing"}), el("small", {text: v})]);
+  };
+
+  Browser.prototype.englishParallel = function (i) {
+    var smp = this.D.samples[i];
+    if (this.value("language", i) === "en") return null;
+    var list = this.parallel.get(smp[1] + "\u0000" + smp[2] + "\u0000" + smp[5]) || [];
+    for (var k = 0; k < list.length; k++) {
+      if (this.value("language", list[k]) === "en") return this.D.samples[list[k]][6];
+    }
+    return null;
+  };
+
+  Browser.prototype.textBlock = function (label, t, cls) {
+    return el("div", {className: "tr " + (cls || "")}, [el("span", {className: "lbl", text: label}),
+      el("div", {className: "txt", text: this.text(t)})]);
+  };
+
+  Browser.prototype.promptCell = function (i) {
+    var smp = this.D.samples[i], kids = [el("div", {className: "txt", text: this.text(smp[6])})];
+    var en = this.englishParallel(i);
+    if (smp[10] && smp[10][0] >= 0) kids.push(this.textBlock("translation", smp[10][0]));
+    else if (en !== null) kids.push(this.textBlock("English prompt, same id", en));
+    return el("td", {className: "prompt"}, kids);
+  };
+
+  Browser.prototype.responseCell = function (i) {
+    var smp = this.D.samples[i], kids = [el("div", {className: "txt", text: this.text(smp[7])})];
+    if (smp[10] && smp[10][1] >= 0) kids.push(this.textBlock("translation", smp[10][1]));
+    return el("td", {className: "response"}, kids);
+  };
+
+  Browser.prototype.row = function (i) {
+    var smp = this.D.samples[i], badges = [];
+    if (smp[8] & 1) badges.push(el("span", {className: "badge", text: "machine-translated"}));
+    if (smp[8] & 2) badges.push(el("span", {className: "badge", text: "truncated"}));
+    var meta = el("td", {className: "meta"}, [
+      el("strong", {text: this.value("model", i)}),
+      el("div", {text: this.value("language", i) + " \u00b7 " + this.value("tier", i)}),
+      el("div", {text: this.value("kind", i) + " \u00b7 " + this.value("source", i)}),
+      el("div", {className: "pid", text: "id " + smp[5]})
+    ].concat(badges));
+    var cells = [meta, this.promptCell(i), this.responseCell(i)];
+    for (var s = 0; s < this.S; s++) cells.push(this.scoreCell(i, s));
+    cells.push(el("td", null, [el("button", {className: "sb-cmp", type: "button", text: "side by side",
+      title: "this prompt across variants and languages", dataset: {i: i}})]));
+    return el("tr", {className: "sb-row", dataset: {i: i}}, cells);
+  };
+
+  Browser.prototype.compare = function (i) {
+    var self = this, D = this.D, smp = D.samples[i];
+    var group = this.parallel.get(smp[1] + "\u0000" + smp[2] + "\u0000" + smp[5]) || [i];
+    var lang = this.dim.language[i], model = this.dim.model[i];
+    var panel = $("sb-compare");
+    var scorerHeads = D.scorers.map(function (s) { return el("th", {className: "num", text: s}); });
+    // across variants: every model, this language
+    var byModel = new Map();
+    group.forEach(function (k) { if (self.dim.language[k] === lang && !byModel.has(self.dim.model[k])) byModel.set(self.dim.model[k], k); });
+    var models = D.values.model.map(function (_, m) { return m; });
+    var vhead = el("tr", null, [el("th", {text: "variant"})].concat(models.map(function (m) {
+      return el("th", {text: D.values.model[m], dataset: {model: D.values.model[m]}});
+    })));
+    var vresp = el("tr", null, [el("th", {text: "response"})].concat(models.map(function (m) {
+      var k = byModel.get(m);
+      return k === undefined ? el("td", {className: "none", text: "no row"})
+        : el("td", {className: "response", dataset: {model: D.values.model[m]}}, [el("div", {className: "txt", text: self.text(D.samples[k][7])})]);
+    })));
+    var vscores = D.scorers.map(function (s, si) {
+      return el("tr", null, [el("th", {text: s})].concat(models.map(function (m) {
+        var k = byModel.get(m);
+        return k === undefined ? el("td", {className: "none", text: "\u2013"}) : self.scoreCell(k, si);
+      })));
+    });
+    var kids = [
+      el("div", {className: "sb-cmp-head"}, [
+        el("h3", {text: "Side by side: " + self.value("source", i) + " \u00b7 " + self.value("kind", i) +
+          " \u00b7 id " + smp[5]}),
+        el("button", {className: "sb-close", type: "button", text: "close"})
+      ]),
+      el("h4", {text: "Across variants, in " + self.value("language", i) + " (" + self.value("tier", i) + ")"}),
+      el("div", {className: "tr"}, [el("span", {className: "lbl", text: "prompt"}), el("div", {className: "txt", text: self.text(smp[6])})]),
+      el("table", {className: "sb-variants"}, [el("thead", null, [vhead]), el("tbody", null, [vresp].concat(vscores))])
+    ];
+    // across languages: parallel prompts (same id), this model
+    var sameModel = group.filter(function (k) { return self.dim.model[k] === model; });
+    var langs = new Set(sameModel.map(function (k) { return self.dim.language[k]; }));
+    if (langs.size > 1) {
+      sameModel.sort(function (a, b) {
+        var ta = self.value("tier", a), tb = self.value("tier", b), la = self.value("language", a), lb = self.value("language", b);
+        return ta < tb ? -1 : ta > tb ? 1 : la < lb ? -1 : la > lb ? 1 : a - b;
+      });
+      kids.push(el("h4", {text: "Across languages, " + self.value("model", i) + " (" + langs.size + " languages, parallel prompts)"}));
+      kids.push(el("table", {className: "sb-langs"}, [
+        el("thead", null, [el("tr", null, [el("th", {text: "language"}), el("th", {text: "prompt"}), el("th", {text: "response"})].concat(scorerHeads))]),
+        el("tbody", null, sameModel.map(function (k) {
+          var cells = [el("td", {className: "meta", text: self.value("language", k) + " \u00b7 " + self.value("tier", k)}),
+            el("td", {className: "prompt"}, [el("div", {className: "txt", text: self.text(D.samples[k][6])})]),
+            el("td", {className: "response"}, [el("div", {className: "txt", text: self.text(D.samples[k][7])})])];
+          for (var s = 0; s < self.S; s++) cells.push(self.scoreCell(k, s));
+          return el("tr", {dataset: {language: self.value("language", k)}}, cells);
+        }))
+      ]));
+    }
+    panel.replaceChildren.apply(panel, kids);
+    panel.hidden = false;
+    markClipped(panel);
+    panel.style.scrollMarginTop = ($("sb-controls").offsetHeight + 8) + "px";
+    panel.scrollIntoView({block: "start"});
+  };
+
+  function start() {
+    var D = window.HARNESS_SAMPLES;
+    if (!D || !D.samples) {
+      $("sb-status").textContent = "The sample browser needs samples.js beside report.html; it was not found.";
+      return;
+    }
+    var t0 = performance.now();
+    var b = new Browser(D);
+    b.setup();
+    b.apply();
+    window.harnessSampleBrowser = b;
+    $("sb-status").textContent = "";
+    document.body.dataset.samplesReady = (performance.now() - t0).toFixed(1);
+    if (performance.mark) performance.mark("samples-ready");
+  }
+
+  function load() {
+    var script = document.createElement("script");
+    script.src = "samples.js";
+    script.charset = "utf-8";
+    script.onload = start;
+    script.onerror = start;
+    document.body.appendChild(script);
+  }
+
+  // load the rows after the first paint: the verdict shows at once, whatever the size of the run
+  document.addEventListener("DOMContentLoaded", function () {
+    requestAnimationFrame(function () { setTimeout(load, 0); });
+  });
+})();
