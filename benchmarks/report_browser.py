@@ -14,6 +14,7 @@ adds Playwright's round trip. Medians of ``--repeats``. Prints one JSON object.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import statistics
 import sys
@@ -23,11 +24,16 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(REPO), str(REPO / "tests"), str(REPO / "tests" / "report")]
+sys.path[:0] = [str(REPO), str(REPO / "tests" / "report")]
 
 import synth  # noqa: E402
 from common import log  # noqa: E402
-from conftest import CHROMIUM_ARGS, chromium_path  # noqa: E402
+
+# the browser launch of the tests (tests/conftest.py), not a copy of it
+_spec = importlib.util.spec_from_file_location("harness_tests_conftest", REPO / "tests" / "conftest.py")
+_tests = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_tests)
+CHROMIUM_ARGS, chromium_path = _tests.CHROMIUM_ARGS, _tests.chromium_path
 
 from harness.report import write_report  # noqa: E402
 

@@ -20,6 +20,7 @@ TARGETS = ["table.jsonl", "table.csv", "rows.png", "report.html", "stats.json", 
 OUTPUTS = (
     "report.md",
     "report.html",
+    "samples.js",
     "stats.json",
     "tables/mean-score__means.csv",
     "plots/rows.png",

@@ -1,4 +1,4 @@
-"""Synthetic tidy tables for the report tests and the browser benchmark: known counts, no model.
+"""Synthetic tidy tables and reports for the report tests and the browser benchmark: known counts, no model.
 
 ``table()`` builds models x languages x sources x kinds x prompts samples; the scorer ``reward``
 scores every one, ``fidelity`` only source ``alpha`` and leaves language ``yo`` without a score
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import struct
 import zlib
+from pathlib import Path
 from typing import Any
 
 MODELS = ("base", "sft", "dpo")
@@ -97,3 +98,51 @@ def png(width: int = 40, height: int = 20) -> bytes:
     raw = b"".join(b"\x00" + bytes((x * 255 // width) for x in range(width)) for _ in range(height))
     header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"")
+
+
+def synthetic_results() -> list[Any]:
+    from harness.types import StatResult
+
+    long_table = [
+        {"model": m, "language": lang, "value": float(i)}
+        for i, (m, lang) in enumerate((m, lang) for m in MODELS for lang in LANGS for _ in range(3))
+    ]
+    return [
+        StatResult(
+            name="means",
+            title="Mean reward",
+            markdown="Mean reward per model; **bold** and a [link](https://example.org).",
+            tables={"means_by_language": long_table, "means": long_table[:3]},
+            figures={"means.png": png()},
+        ),
+        StatResult(
+            name="verdict",
+            title="The verdict",
+            markdown="The trade-off test in detail.",
+            headline="**dpo vs base**: the harmlessness gain is 1.2 points smaller in low-tier languages.",
+            headline_figure="interaction.png",
+            figures={"forest.png": png(30, 30), "interaction.png": png(60, 30)},
+            warnings=["the fit did not converge <script>window.__pwned = 3</script>"],
+        ),
+        StatResult(
+            name="hostile",
+            title="Hostile <script>window.__pwned = 4</script> title",
+            markdown='Text with <script>window.__pwned = 5</script> and <img src=x onerror="window.__pwned = 6">.',
+        ),
+    ]
+
+
+def write_synthetic_report(out: Path, rows: list[dict[str, Any]], manifest: dict[str, Any] | None = None) -> Path:
+    from harness.report import write_report
+
+    out.mkdir(parents=True, exist_ok=True)
+    manifest = (
+        manifest
+        if manifest is not None
+        else {
+            "config": {"name": "synthetic", "description": "A synthetic table with known counts."},
+            "plan": {"tier_scheme": "joshi"},
+        }
+    )
+    write_report(out, synthetic_results(), manifest, rows)
+    return out

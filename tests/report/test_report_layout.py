@@ -9,7 +9,7 @@ import re
 from pathlib import Path
 
 import synth
-from conftest import synthetic_results, write_synthetic_report
+from synth import synthetic_results, write_synthetic_report
 
 from harness.report import write_report
 from harness.samples import samples_payload
@@ -51,7 +51,7 @@ def test_a_rehearsal_and_a_partial_run_say_so_at_the_top(tmp_path: Path, rows):
             "planned": 400,
             "complete": 360,
             "missing": {"generation failed": 30, "no score": 4},
-            "unexplained": 6,
+            "unexplained": [{"model": "sft", "source": "alpha", "language": "sw", "scorer": "reward", "rows": 6}],
         },
     }
     write_synthetic_report(tmp_path, rows, manifest)

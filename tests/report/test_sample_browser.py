@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 import synth
-from conftest import write_synthetic_report
+from synth import write_synthetic_report
 
 pytestmark = pytest.mark.browser
 PAGE_SIZE = 50
