@@ -1,4 +1,4 @@
-"""Entry point of the statistics plugin: registers the statistics and the `simulate` command.
+"""Entry point of the statistics plugin: registers the statistics and the `simulate` and `power` commands.
 
 Importing this module is cheap: statsmodels, pandas and matplotlib load inside compute().
 """
@@ -27,19 +27,204 @@ def harness_register_stats(register: Any) -> None:
         register(stat)
 
 
+def _variances_from_table(path: str, random: str | None) -> dict[str, float]:
+    """Variance components of an earlier run's table, fitted with the default (or given) random formula."""
+    from harness.table import read_table
+    from harness.types import HarnessError
+
+    from .mixed import NotEstimable, design_frames, fit_frame
+
+    try:
+        frame = design_frames(read_table(path), {})[0]
+        return fit_frame(frame["frame"], random, check=False).variance_components()
+    except NotEstimable as exc:
+        raise HarnessError(f"--from-table {path}: {exc}") from None
+
+
+def _sd_overrides(pairs: tuple[str, ...]) -> dict[str, float]:
+    from harness.choices import unknown
+    from harness.types import HarnessError
+
+    from .simulate import SD_NAMES
+
+    out = {}
+    for pair in pairs:
+        name, _, value = pair.partition("=")
+        if name not in SD_NAMES:
+            raise unknown("variance component", name, {n: None for n in SD_NAMES})
+        try:
+            out[name] = float(value)
+        except ValueError:
+            raise HarnessError(f"--sd {pair}: the SD must be a number, e.g. --sd language:variant=0.3") from None
+    return out
+
+
+def _plan_shape(
+    state: Any, suite_name: str | None, langs: str | None, models: str | None, sets: tuple[str, ...], items: str | None
+) -> tuple[int, dict[str, int], dict[str, int], list[str]]:
+    """(models, items per kind, languages per tier, notes) of the run ``harness run`` would plan."""
+    from harness.plan import build_plan
+    from harness.types import HarnessError
+
+    from .table import as_list, ordered_tiers
+
+    suite = state.load_suite(suite_name, sets)
+    plan = build_plan(
+        state.host,
+        suite,
+        models=models,
+        langs=langs,
+        context_for=lambda section, name: state.context(section, name, suite),
+    )
+    notes = []
+    counts = {"harmful": 0, "helpful": 0}
+    for name in plan.sources:
+        if not plan.langs_by_source.get(name):
+            continue
+        source = state.host.sources[name]
+        n = state.context("sources", name, suite).options.get("n")
+        if n is None and not items:
+            raise HarnessError(f"source {name} has no option n (prompts per language); give --items HARMFUL,HELPFUL")
+        for kind in source.kinds:
+            counts[kind] = counts.get(kind, 0) + int(n or 0)
+    if items:
+        try:
+            harmful, helpful = (int(x) for x in items.split(","))
+        except ValueError:
+            raise HarnessError(f"--items {items}: expected two counts, e.g. --items 50,50") from None
+        counts = {"harmful": harmful, "helpful": helpful}
+    codes = sorted({c for v in plan.langs_by_source.values() for c in v})
+    tiers = ordered_tiers(
+        {plan.tier_of(c) for c in codes}, as_list(suite.options("stats", "tradeoff").get("tier_order"))
+    )
+    wanted = as_list(suite.options("stats", "tradeoff").get("tiers")) or (tiers[:1] + tiers[-1:] if tiers else [])
+    if len(wanted) != 2 or wanted[0] == wanted[1]:
+        raise HarnessError(f"the plan has languages of tier(s) {', '.join(tiers) or 'none'}; the trade-off needs two")
+    langs_per = {
+        "low": sum(plan.tier_of(c) == wanted[0] for c in codes),
+        "high": sum(plan.tier_of(c) == wanted[1] for c in codes),
+    }
+    notes.append(f"tiers {wanted[0]} (low) vs {wanted[1]} (high); models: {', '.join(plan.models)}")
+    if plan.skipped_langs:
+        notes.append(f"skipped (no source covers them): {', '.join(plan.skipped_langs)}")
+    return len(plan.models), counts, langs_per, notes
+
+
 @hookimpl
 def harness_register_commands(cli: Any) -> None:
     import click
 
+    from harness.types import HarnessError
+
+    random_opt = click.option(
+        "--random", default=None, help="lme4 random-effects formula of the fitted model (default: the extended one)"
+    )
+    table_opt = click.option(
+        "--from-table",
+        "from_table",
+        default=None,
+        type=click.Path(exists=True, dir_okay=False),
+        help="take the variance components from this earlier run's table (fitted with the default model)",
+    )
+
     @click.command("simulate")
     @click.option("--n-null", default=200, show_default=True, help="data sets with no three-way effect")
     @click.option("--n-effect", default=200, show_default=True, help="data sets with a planted three-way effect")
-    @click.option("--effect", default=1.0, show_default=True, help="planted effect, reward points")
+    @click.option("--effect", default=0.6, show_default=True, help="planted effect on one variant, reward points")
     @click.option("--seed", default=0, show_default=True)
-    def simulate(n_null: int, n_effect: int, effect: float, seed: int) -> None:
-        """Check the trade-off LRT by simulation: false-positive rate and power."""
-        from .simulate import report
+    @click.option("--models", "variants", default=4, show_default=True, help="models, the base one included")
+    @click.option("--items", default=50, show_default=True, help="items per kind")
+    @click.option("--low", "low", default=13, show_default=True, help="low-tier languages")
+    @click.option("--high", "high", default=20, show_default=True, help="high-tier languages")
+    @click.option(
+        "--sd",
+        "sds",
+        multiple=True,
+        metavar="NAME=SD",
+        help="a data-generating SD, e.g. --sd language:variant=0.3 (names: item, language, language:item, "
+        "language:variant, language:variant:kind, residual)",
+    )
+    @table_opt
+    @random_opt
+    @click.option(
+        "--test",
+        type=click.Choice(["f", "lrt"]),
+        default="f",
+        show_default=True,
+        help="f: Satterthwaite F test (the default test); lrt: likelihood-ratio test",
+    )
+    def simulate(
+        n_null: int,
+        n_effect: int,
+        effect: float,
+        seed: int,
+        variants: int,
+        items: int,
+        low: int,
+        high: int,
+        sds: tuple[str, ...],
+        from_table: str | None,
+        random: str | None,
+        test: str,
+    ) -> None:
+        """False-positive rate and power of the trade-off test on data with every variance component."""
+        from dataclasses import replace
 
-        click.echo(report(n_null, n_effect, effect, seed))
+        from .formula import FormulaError, parse_random
+        from .simulate import SimDesign, design_from_variances, report
+
+        if random:
+            try:
+                parse_random(random, {"item", "language", "variant", "kind", "tier"})
+            except FormulaError as exc:
+                raise HarnessError(f"--random: {exc}") from None
+        design = SimDesign(variants=variants, items_per_kind=items, low_languages=low, high_languages=high)
+        if from_table:
+            design = design_from_variances(design, _variances_from_table(from_table, random))
+        over = _sd_overrides(sds)
+        if over:
+            design = design_from_variances(
+                design, {**{k: v**2 for k, v in design.sds().items()}, **{k: v**2 for k, v in over.items()}}
+            )
+        design = replace(design)
+        click.echo(report(n_null, n_effect, effect, seed, design, random, test))
+
+    @click.command("power")
+    @click.option("--suite", "suite_name", default=None, help="suite to plan (default: the default suite)")
+    @click.option("--langs", default=None, help="languages or tiers, as for `harness run`")
+    @click.option("--models", default=None, help="models, as for `harness run`")
+    @click.option("--set", "sets", multiple=True, help="suite override, as for `harness run`")
+    @click.option("--items", default=None, help="HARMFUL,HELPFUL items per language (default: from the sources' n)")
+    @table_opt
+    @random_opt
+    @click.option("--n", "n", default=50, show_default=True, help="simulated data sets per effect size")
+    @click.option("--seed", default=0, show_default=True)
+    @click.pass_obj
+    def power(
+        state: Any,
+        suite_name: str | None,
+        langs: str | None,
+        models: str | None,
+        sets: tuple[str, ...],
+        items: str | None,
+        from_table: str | None,
+        random: str | None,
+        n: int,
+        seed: int,
+    ) -> None:
+        """Minimum three-way effect detectable at 80% power for a planned run, by simulation."""
+        from .power import describe, power_for_plan
+
+        n_models, counts, per_tier, notes = _plan_shape(state, suite_name, langs, models, sets, items)
+        variances = _variances_from_table(from_table, random) if from_table else None
+        try:
+            result = power_for_plan(n_models, counts, per_tier, variances, n=n, seed=seed, random=random)
+        except ValueError as exc:
+            raise HarnessError(str(exc)) from None
+        for line in notes:
+            click.echo(line)
+        click.echo(f"variance components: {'from ' + from_table if from_table else 'assumed (simulation defaults)'}")
+        click.echo(describe(result))
 
     cli.add_command(simulate)
+    cli.add_command(power)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from harness.types import Statistic, StatResult
+from harness.types import HarnessError, Statistic, StatResult
 
 from . import plots
 from .mixed import NotEstimable, design_frames, three_way_sentence, tradeoff_glmm, tradeoff_lmm
@@ -57,15 +57,15 @@ def _not_estimable(result: StatResult, why: str) -> StatResult:
     return result
 
 
-def _lrt_headline(fit: Mapping[str, Any], units: str) -> str:
-    """The trade-off test's answer for one (scorer, family) fit: the joint test, then each variant's term."""
-    lrt = fit["lrt"]
+def _f_headline(fit: Mapping[str, Any], units: str) -> str:
+    """The trade-off test's answer for one (scorer, family) fit: the joint F test, then each variant's contrast."""
+    f = fit["f_test"]
     label = fit["scorer"] + (f", family {fit['family']}" if fit["family"] else "")
-    verdict = "the trade-off differs" if lrt["p"] < 0.05 else "no evidence at the 5% level that the trade-off differs"
+    verdict = "the trade-off differs" if f["p"] < 0.05 else "no evidence at the 5% level that the trade-off differs"
     lines = [
         f"**{label}**: {verdict} between {fit['low_tier']}- and {fit['high_tier']}-tier languages "
-        f"(likelihood-ratio test of the {lrt['df']} three-way term(s): chi2 = {lrt['chi2']:.2f}, p = {lrt['p']:.3g}"
-        f"{'' if fit['converged'] else '; the fit did NOT converge'}).",
+        f"(F test of the {f['num_df']} three-way term(s): F = {f['F']:.2f} on {f['num_df']} and {f['den_df']:.1f} "
+        f"df, p = {f['p']:.3g}{'' if fit['converged'] else '; the fit did NOT converge'}).",
         "",
     ]
     lines += [
@@ -103,8 +103,9 @@ class _MixedModelStatistic(Statistic):
     def forest_title(self, label: str) -> str:
         raise NotImplementedError
 
-    def finish(self, result: StatResult, fits: list[dict[str, Any]], md: list[str]) -> None:
-        """Extra tables or prose after all fits (default: nothing)."""
+    def finish(self, result: StatResult, fits: list[dict[str, Any]], md: list[str]) -> dict[str, Any]:
+        """Extra tables or prose after all fits; returns extra keys for ``data`` (default: none)."""
+        return {}
 
     def compute(self, rows: list[dict[str, Any]], options: Mapping[str, Any]) -> StatResult:
         opts = {**self.default_options, **dict(options or {})}
@@ -151,50 +152,94 @@ class _MixedModelStatistic(Statistic):
             )
         if coef_rows:
             result.tables[self.coefficients_table] = coef_rows
-        self.finish(result, fits, md)
+        extra = self.finish(result, fits, md)
         result.markdown = "\n".join(md)
-        result.data = {"fits": fits}
+        result.data = {"fits": fits, **extra}
         return result
 
 
 class TradeoffStatistic(_MixedModelStatistic):
-    """score ~ variant * kind * tier with crossed random intercepts for language and item (statsmodels MixedLM)."""
+    """score ~ variant * kind * tier + an lme4 random formula (default: the extended model), REML,
+    Satterthwaite F test of the three-way terms and per-variant contrasts (see lmm.py)."""
 
     name = "tradeoff"
-    description = "linear mixed model of the trade-off across resource tiers, with an LRT of the three-way terms"
+    description = (
+        "linear mixed model of the trade-off across resource tiers: Satterthwaite F test of variant x kind x tier "
+        "and per-variant contrasts (option random: lme4 formula; lrt: also the likelihood-ratio test)"
+    )
     title = "Mixed-effects test of the trade-off across resource tiers"
     intro = (
-        "Model: linear mixed model (statsmodels MixedLM) `score ~ variant * kind * tier` on the reward score, "
-        "with crossed random intercepts for language and for prompt item (item = source + prompt id, shared by "
-        "parallel prompts across languages), fitted as variance components of one all-rows group. "
-        "Coefficients come from the REML fit with Wald 95% CIs and p-values; the likelihood-ratio test of the "
-        "three-way terms compares ML fits of the full model and the model without them. Units: reward points."
+        "Model: linear mixed model `score ~ variant * kind * tier` on the reward score, random effects as given "
+        "by the formula below (item = source + prompt id, shared by parallel prompts across languages), fitted "
+        "by REML the way lme4 does (profiled deviance, sparse Cholesky, BOBYQA). The three-way terms are tested "
+        "jointly by an F test with Satterthwaite denominator df (as lmerTest), and each aligned variant's "
+        "three-way contrast gets a t test and 95% CI with its Satterthwaite df. Coefficients: estimate, SE, "
+        "t-based 95% CI and p with Satterthwaite df. Units: reward points."
     )
     units = "reward points"
     figure = "forest_tradeoff"
     forest_axis = "coefficient (reward points), 95% CI"
     coefficients_table = "tradeoff_coefficients"
-    default_options: Mapping[str, Any] = {**_MixedModelStatistic.default_options, "methods": ["powell", "nm"]}
+    default_options: Mapping[str, Any] = {**_MixedModelStatistic.default_options, "random": "", "lrt": False}
+
+    def compute(self, rows: list[dict[str, Any]], options: Mapping[str, Any]) -> StatResult:
+        from .formula import DEFAULT_RANDOM, FormulaError, parse_random
+
+        random = str((options or {}).get("random") or DEFAULT_RANDOM)
+        try:
+            parse_random(random, {"item", "language", "variant", "kind", "tier"})
+        except FormulaError as exc:
+            raise HarnessError(f"tradeoff.random: {exc}") from None
+        result = super().compute(rows, options)
+        result.data.setdefault("contrasts", [])
+        result.data.setdefault("f_test", [])
+        return result
 
     def fit(self, frame: dict[str, Any], opts: Mapping[str, Any]) -> dict[str, Any]:
         return tradeoff_lmm(frame, opts)
 
     def summary(self, label: str, frame: dict[str, Any], fit: dict[str, Any]) -> list[str]:
-        lrt, vc = fit["lrt"], fit["variance_components"]
-        return [
+        f, vc = fit["f_test"], fit["variance_components"]
+        zero = fit["zero_variance"]
+        lines = [
             f"**{label}** ({fit['n']} scores; {len(frame['languages'])} languages; tiers {frame['low']} "
             f"vs {frame['high']}; reference: {frame['base']}, helpful prompts, {frame['high']} tier; "
-            f"optimizer {fit['method']}, converged: {'yes' if fit['converged'] else 'NO'}).",
-            f"Likelihood-ratio test of the {lrt['df']} three-way term(s): chi2 = {lrt['chi2']:.2f}, "
-            f"df = {lrt['df']}, p = {lrt['p']:.3g}.",
+            f"{fit['method']}, converged: {'yes' if fit['converged'] else 'NO'}).",
+            f"Random effects: `{fit['random']}`.",
+            f"F test of the {f['num_df']} variant x kind x tier term(s): F = {f['F']:.3f}, df = {f['num_df']}, "
+            f"{f['den_df']:.1f} (Satterthwaite), p = {f['p']:.3g}.",
             "Variance components: " + ", ".join(f"{k} {v:.3g}" for k, v in vc.items()) + ".",
         ]
+        if zero:
+            lines.append("Estimated at zero (boundary, singular fit; kept in the model): " + ", ".join(zero) + ".")
+        if "lrt" in fit:
+            lrt = fit["lrt"]
+            lines.append(
+                f"Likelihood-ratio test (ML fits): chi2 = {lrt['chi2']:.2f}, df = {lrt['df']}, p = {lrt['p']:.3g}"
+                + (f"; caveat: {lrt['caveat']}." if lrt.get("caveat") else ".")
+            )
+        return lines
 
     def forest_title(self, label: str) -> str:
         return f"Fixed effects, LMM on reward ({label}); red: three-way terms"
 
-    def finish(self, result: StatResult, fits: list[dict[str, Any]], md: list[str]) -> None:
+    def finish(self, result: StatResult, fits: list[dict[str, Any]], md: list[str]) -> dict[str, Any]:
+        for f in fits:
+            for c in f["contrasts"]:
+                c["p"] = max(float(c["p"]), P_FLOOR)
+            f["f_test"]["p"] = max(float(f["f_test"]["p"]), P_FLOOR)
+        contrasts = [
+            {"scorer": f["scorer"], **{k: c[k] for k in CONTRAST_KEYS[1:]}} for f in fits for c in f["contrasts"]
+        ]
+        f_tests = [{"scorer": f["scorer"], **{k: f["f_test"][k] for k in F_KEYS[1:]}} for f in fits]
         if fits:
+            result.tables["tradeoff_contrasts"] = [
+                {"scorer": c["scorer"], **{k: _sig(v) for k, v in c.items() if k != "scorer"}} for c in contrasts
+            ]
+            result.tables["tradeoff_f_test"] = [
+                {"scorer": f["scorer"], **{k: _sig(v) for k, v in f.items() if k != "scorer"}} for f in f_tests
+            ]
+        if any("lrt" in f for f in fits):
             result.tables["tradeoff_lrt"] = [
                 {
                     "scorer": f["scorer"],
@@ -205,6 +250,7 @@ class TradeoffStatistic(_MixedModelStatistic):
                     "converged": f["lrt"]["converged"],
                 }
                 for f in fits
+                if "lrt" in f
             ]
         if result.warnings:
             md += [
@@ -212,8 +258,18 @@ class TradeoffStatistic(_MixedModelStatistic):
                 "Warnings from the fits (convergence, singular fits) are listed below; no random effect was dropped.",
             ]
         if fits and not result.headline:  # the report's verdict until a per-variant headline statistic gives one
-            result.headline = "\n\n".join(_lrt_headline(f, self.units) for f in fits)
+            result.headline = "\n\n".join(_f_headline(f, self.units) for f in fits)
             result.headline_figure = next(iter(result.figures), None)
+        return {"contrasts": contrasts, "f_test": f_tests}
+
+
+#: the interface issue 14 builds on: StatResult.data["contrasts"] / ["f_test"] rows have exactly these keys
+CONTRAST_KEYS = ("scorer", "variant", "estimate", "se", "df", "t", "p", "ci_low", "ci_high")
+F_KEYS = ("scorer", "F", "num_df", "den_df", "p")
+
+
+def _sig(value: Any) -> Any:
+    return float(f"{value:.4g}") if isinstance(value, float) else value
 
 
 class TradeoffGlmmStatistic(_MixedModelStatistic):

@@ -41,6 +41,10 @@ def test_import_is_cheap():
 def test_simulate_command_prints_both_rates():
     cli = click.Group("harness")
     _manager().hook.harness_register_commands(cli=cli)
-    result = CliRunner().invoke(cli, ["simulate", "--n-null", "2", "--n-effect", "2", "--effect", "3"])
+    small = ["--models", "2", "--items", "10", "--low", "3", "--high", "3", "--sd", "language:variant=0.5"]
+    result = CliRunner().invoke(cli, ["simulate", "--n-null", "2", "--n-effect", "2", "--effect", "3", *small])
     assert result.exit_code == 0, result.output
     assert "false-positive rate" in result.output and "power" in result.output
+    assert "language:variant 0.5" in result.output  # the data-generating SDs are shown
+    bad = CliRunner().invoke(cli, ["simulate", "--sd", "langauge=1"])
+    assert bad.exit_code != 0 and "did you mean 'language'" in str(bad.exception)

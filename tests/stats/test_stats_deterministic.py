@@ -8,14 +8,16 @@ import sys
 
 import numpy as np
 import pytest
-from harness_stats.simulate import simulate_rows
+from harness_stats.simulate import SimDesign, simulate_rows
 
 from harness.table import write_table
 
 
 @pytest.mark.stats
 def test_stats_json_is_identical_across_processes(tmp_path):
-    rows = simulate_rows(np.random.default_rng(7), effect=1.0)
+    rows = simulate_rows(
+        np.random.default_rng(7), 1.0, SimDesign(variants=2, items_per_kind=12, low_languages=3, high_languages=3)
+    )
     table = write_table(rows, tmp_path / "sim.csv")
     cmd = [
         sys.executable,
