@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import json
+from dataclasses import replace
 from typing import Any
 
 import click
@@ -51,6 +52,9 @@ def prompts_command(state: Any, source_name: str, lang: str | None, kind: str | 
     source = sources[source_name]
     suite_obj = state.load_suite(suite, list(overrides))
     ctx = state.context("sources", source_name, suite_obj)
+    if kind and "kinds" in (source.default_options or {}):
+        # a source asked for one kind must not need the other kind's data (hh-rlhf's helpful-base)
+        ctx = replace(ctx, options={**ctx.options, "kinds": [kind]})
     if diff:
         _print_diff(source, ctx, kind, as_json)
         return

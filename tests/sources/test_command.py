@@ -79,3 +79,17 @@ def test_user_errors_are_one_line_exit_2(run):
     assert res.exit_code == 2 and "no 'sw' prompts" in res.stderr
     res = run("prompts", "--source", "xquad", "--suite", "demo", "--diff")
     assert res.exit_code == 2 and "--diff" in res.stderr
+
+
+def test_one_kind_needs_only_that_kinds_data(run):
+    """Offline, helpful-base is missing; asking for harmful prompts outside the paper suite must not need it."""
+    res = run("prompts", "--source", "hh-rlhf", "--lang", "en", "--kind", "harmful", "--json")
+    assert res.exit_code == 0, res.output
+    rows = json.loads(res.stdout)
+    assert len(rows) == 50 and {r["kind"] for r in rows} == {"harmful"}
+    # the harmful draw comes first in the seeded stream, so it is the one a two-kind run makes
+    paper = run("prompts", "--source", "hh-rlhf", "--suite", "paper", "--kind", "harmful", "--json")
+    alone = run("prompts", "--source", "hh-rlhf", "--suite", "paper", "--kind", "harmful", "--json",
+                "--set", "hh-rlhf.prompts_file=")
+    assert paper.exit_code == 0 and alone.exit_code == 0, alone.output
+    assert json.loads(paper.stdout) == json.loads(alone.stdout)
