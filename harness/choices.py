@@ -10,7 +10,7 @@ from .types import HarnessError
 
 def unknown(what: str, name: str, valid: Iterable[str]) -> HarnessError:
     """A one-line error naming the bad value, the closest valid ones and all valid choices."""
-    valid = sorted(valid)
+    valid = sorted(set(valid))
     close = difflib.get_close_matches(name, valid, n=3, cutoff=0.5)
     hint = f" (did you mean {', '.join(repr(c) for c in close)}?)" if close else ""
     listing = ", ".join(valid) if valid else "none registered"

@@ -180,4 +180,5 @@ def check_set_targets(host: PluginHost, plan: Plan, sets: list[str], top_keys: A
         else:
             name = parts[0]
         if name not in used:
-            raise unknown(f"component in --set {key} (it is not in this run and feeds none of it):", name, used)
+            hint = unknown("", name, used).args[0].split(f"{name!r}", 1)[1]  # " (did you mean ...?); valid: ..."
+            raise HarnessError(f"--set {key}: {name!r} is not in this run and feeds none of it{hint}")

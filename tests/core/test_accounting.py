@@ -110,3 +110,20 @@ def test_rows_lost_without_a_reason_fail_the_run_naming_the_cells(invoke, tmp_pa
     again = invoke([*RUN, "--models", "fake-base", "--out", str(out)])
     assert again.exit_code == 0, again.output
     assert all(r["score"] is not None for r in _rows(out))
+
+
+def test_set_on_a_component_outside_the_run_is_an_error(invoke):
+    both = ["fakeplug", "translateplug"]
+    result = invoke([*RUN, "--sources", "fake-prompts", "--set", "fake-translated.n=2", "--dry-run"], both)
+    assert result.exit_code == 2
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "fake-translated" in lines[0] and "not in this run" in lines[0]
+    assert "(did you mean" in lines[0] and "valid: fake-base, fake-dpo, fake-prompts" in lines[0]
+    # a translator is fed only by a source that names it
+    bad = invoke([*RUN, "--sources", "fake-prompts", "--set", "translators.fake-constant.x=1", "--dry-run"], both)
+    assert bad.exit_code == 2 and "fake-constant" in bad.stderr
+    fed = invoke([*RUN, "--sources", "fake-translated", "--set", "translators.fake-constant.x=1", "--dry-run"], both)
+    assert fed.exit_code == 0, fed.output
+    # a variant's base feeds it: fake-base is the base of fake-dpo (same family)
+    base = invoke([*RUN, "--models", "fake-dpo", "--set", "fake-base.salt2=x", "--dry-run"])
+    assert base.exit_code == 0, base.output
