@@ -45,6 +45,7 @@ def make_context(
     batch_size: int | str = "auto",
     train_missing: bool = False,
     log: Callable[[str], None] = _stderr,
+    limit: int | None = None,
 ) -> Context:
     """Options are the object's ``default_options`` overlaid by the suite's ``[section.name]`` table."""
     obj: Any = host.registries.get(section, {}).get(name)
@@ -68,4 +69,5 @@ def make_context(
         translators=host.translators,
         languages=host.languages,
         config=data,
+        limit=limit,
     )

@@ -104,6 +104,7 @@ class Runner:
             batch_size=self.batch_size,
             train_missing=self.train_missing,
             log=self.log,
+            limit=self.limit,
         )
 
     # ------------------------------------------------------------ inputs

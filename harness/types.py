@@ -44,6 +44,9 @@ class Language:
     joshi_class: int | None = None
     tasks: tuple[str, ...] = ()
     plugin: str = ""  # filled in by the plugin host
+    #: the registered name of an offline stand-in that ``harness run --rehearse`` uses instead
+    #: (a component that needs the hub names one; "" when it runs offline as it is)
+    stand_in: str = ""
 
 
 @dataclass(frozen=True)
@@ -213,6 +216,9 @@ class Context:
     #: ``--set NAME.num_gpus=...`` (``num_cpus``, ``memory``): placement overrides for one replica
     #: on a distributed executor; kept out of ``options`` so they never change a fingerprint
     resources: Mapping[str, Any] = field(default_factory=dict)
+    #: ``--limit``: the run keeps only the first N prompts of each kind a source yields, so a
+    #: source may stop there (e.g. translate only those); None: every prompt is used
+    limit: int | None = None
 
 
 class HarnessError(Exception):

@@ -39,6 +39,19 @@ def seeded_sample(items: Sequence[T], n: int, seed: int, what: str) -> list[T]:
     return random.Random(seed).sample(list(items), n)
 
 
+def first_per_kind(prompts: list[Prompt], limit: int | None) -> list[Prompt]:
+    """The first ``limit`` prompts of each kind, in order (what ``--limit`` keeps); all when None."""
+    if limit is None:
+        return prompts
+    seen: dict[str, int] = {}
+    kept = []
+    for p in prompts:
+        if seen.get(p.kind, 0) < limit:
+            kept.append(p)
+            seen[p.kind] = seen.get(p.kind, 0) + 1
+    return kept
+
+
 def translate_texts(translator: Any, texts: Sequence[str], src: str, tgt: str) -> list[str]:
     """Translate paragraph by paragraph, keeping ``Human:``/``Assistant:`` markers untranslated."""
     pieces: list[list[tuple[str, str]]] = []
@@ -128,7 +141,7 @@ class BaseSource(PromptSource):
             raise HarnessError(f"{self.name}: translate_from={pivot!r} is not a language this source has")
         if language not in self.languages(ctx):
             raise HarnessError(f"translator {name} does not cover {language!r}")
-        base = self.load_native(pivot, ctx)
+        base = first_per_kind(self.load_native(pivot, ctx), ctx.limit)  # the run keeps only these
         translator = get_translator(ctx, name)
         try:
             texts = translate_texts(translator, [p.text for p in base], pivot, language)
