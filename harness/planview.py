@@ -113,9 +113,12 @@ def format_summary(s: dict[str, Any]) -> list[str]:
     lines.append(f"  languages ({n_langs}): {tiers}")
     if s["skipped_languages"]:
         lines.append(f"  skipped (no chosen source covers them): {', '.join(s['skipped_languages'])}")
+    all_langs = {c for codes in s["languages"].values() for c in codes}
     for name, src in s["sources"].items():
+        every = set(src["languages"]) == all_langs and len(all_langs) > 1
+        covers = "all" if every else ", ".join(src["languages"])
         line = (
-            f"  source {name} ({len(src['languages'])} languages: {', '.join(src['languages'])}): "
+            f"  source {name} ({len(src['languages'])} languages: {covers}): "
             f"{_kinds(src['prompts_per_language'])} per language"
         )
         if src["translated_languages"]:

@@ -8,12 +8,18 @@ from harness.hookspecs import Register
 from .lang_fidelity import LangFidelityScorer
 from .reward import RewardModelScorer
 from .tiny_reward import TinyRewardScorer
-from .translate_test import TranslateTestScorer
+from .translate_test import TinyTranslateTestScorer, TranslateTestScorer
 
 
 @hookimpl
 def harness_register_scorers(register: Register) -> None:
-    register(RewardModelScorer("deberta-reward"))
-    register(TranslateTestScorer("deberta-reward@translate-test"))
+    # --rehearse swaps the hub reward model (direct and translate-test) for the tiny local one
+    direct = RewardModelScorer("deberta-reward")
+    direct.stand_in = "tiny-reward"
+    translate_test = TranslateTestScorer("deberta-reward@translate-test")
+    translate_test.stand_in = "tiny-reward@translate-test"
+    register(direct)
+    register(translate_test)
     register(LangFidelityScorer())
     register(TinyRewardScorer())
+    register(TinyTranslateTestScorer())

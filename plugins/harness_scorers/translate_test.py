@@ -16,6 +16,7 @@ from typing import Any
 from harness.fingerprint import digest
 from harness.types import Context, HarnessError, LoadedScorer, ScoreOutput, ScoreRequest
 
+from .resolve import ResolvedModel, resolve_model
 from .reward import LoadedRewardModel, RewardModelScorer
 
 TARGET = "en"
@@ -86,3 +87,18 @@ class TranslateTestScorer(RewardModelScorer):
 
     def describe(self) -> dict[str, Any]:
         return {**super().describe(), "mode": "translate-test", "translator": self.default_options["translator"]}
+
+
+class TinyTranslateTestScorer(TranslateTestScorer):
+    """``tiny-reward@translate-test``: the tiny local reward model behind the tiny translator, offline
+    (the stand-in of ``deberta-reward@translate-test`` in ``harness run --rehearse``)."""
+
+    def __init__(self) -> None:
+        super().__init__(name="tiny-reward@translate-test", translator="tiny-m2m100")
+        self.description = "tiny-reward on English translations by tiny-m2m100 (offline stand-in)"
+        self.default_options = {k: v for k, v in self.default_options.items() if k not in ("model", "revision")}
+
+    def resolve(self, ctx: Context) -> ResolvedModel:
+        from .tiny_reward import ensure_built
+
+        return resolve_model(str(ensure_built(ctx.home, ctx.log)))

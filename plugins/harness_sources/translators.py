@@ -93,6 +93,7 @@ class M2M100Translator(Translator):
 
     name = "m2m100"
     description = "M2M100 418M through transformers (model= for NLLB-200 or another M2M100 checkpoint)"
+    stand_in = "tiny-m2m100"  # --rehearse: the tiny local model instead of the hub one
     default_options: dict[str, Any] = {
         "model": "facebook/m2m100_418M", "revision": "main", "batch_size": 8,
         "max_new_tokens": 256, "num_beams": 1, "max_length": 512,
@@ -209,8 +210,9 @@ class TinyM2M100Translator(Translator):
     """A tiny random-init M2M100 built locally: exercises the translation path offline (gibberish output)."""
 
     name = "tiny-m2m100"
-    description = "tiny random-init M2M100 built under HARNESS_HOME, for tests (outputs gibberish)"
-    default_options: dict[str, Any] = {"batch_size": 8, "max_new_tokens": 16}
+    description = ("tiny random-init M2M100 built under HARNESS_HOME, for tests and --rehearse (a pseudo-"
+                   "translation: the input's words reversed, tagged [LANG], plus the model's gibberish)")
+    default_options: dict[str, Any] = {"batch_size": 64, "max_new_tokens": 16}
     seed = 0
 
     def languages(self) -> list[str]:
@@ -221,7 +223,7 @@ class TinyM2M100Translator(Translator):
 
     def fingerprint(self, ctx: Context) -> str:
         o = self.opts(ctx)
-        return digest(self.name, tiny_recipe(self.seed), o["max_new_tokens"])
+        return digest(self.name, tiny_recipe(self.seed), o["max_new_tokens"], DistinctOutputs.VERSION)
 
     def load(self, ctx: Context) -> LoadedTranslator:
         o = self.opts(ctx)
@@ -249,9 +251,33 @@ class TinyM2M100Translator(Translator):
             mask = torch.tensor([[1] * len(r) + [0] * (width - len(r)) for r in rows])
             return {"input_ids": ids, "attention_mask": mask}
 
-        return Seq2SeqTranslator(model, encode, lang_id, lambda g: tok.batch_decode(g, skip_special_tokens=True),
-                                 batch_size=int(o["batch_size"]), max_new_tokens=int(o["max_new_tokens"]),
-                                 num_beams=1, name=self.name)
+        return DistinctOutputs(Seq2SeqTranslator(
+            model, encode, lang_id, lambda g: tok.batch_decode(g, skip_special_tokens=True),
+            batch_size=int(o["batch_size"]), max_new_tokens=int(o["max_new_tokens"]), num_beams=1, name=self.name))
+
+
+class DistinctOutputs(LoadedTranslator):
+    """The tiny model's output alone is one string for nearly every input, so a stand-in would collapse
+    distinct prompts into one text and hide the shape of the real study. Each output is a deterministic
+    pseudo-translation: ``[LANG]``, the input's words in reverse order (distinct inputs stay distinct),
+    then the model's printable output (the translation path still runs end to end)."""
+
+    VERSION = "distinct/v1"
+
+    def __init__(self, inner: LoadedTranslator) -> None:
+        self.inner = inner
+
+    def translate(self, texts: Sequence[str], source_lang: str, target_lang: str) -> list[str]:
+        raw = self.inner.translate(texts, source_lang, target_lang)
+        out = []
+        for text, gib in zip(texts, raw):
+            noise = "".join(ch for ch in gib if ch.isprintable() and ch != "\ufffd").strip()
+            words = " ".join(reversed(text.split(" ")))
+            out.append(f"[{target_lang}] {words}" + (f" {noise}" if noise else ""))
+        return out
+
+    def close(self) -> None:
+        self.inner.close()
 
 
 def tiny_tree_digest(path: Path) -> str:

@@ -122,7 +122,7 @@ def test_dry_run_prints_plan_and_writes_nothing(logged, home, tmp_path):
     result = invoke([*RUN, "--dry-run", "--out", str(out)])
     assert result.exit_code == 0, result.output
     text = result.stdout
-    assert "source fake-prompts (4 languages: sw, yo, de, en): 5 harmful + 5 helpful per language" in text
+    assert "source fake-prompts (4 languages: all): 5 harmful + 5 helpful per language" in text
     assert "rows: 80 planned = 2 models x 40 prompts x 1 scorers" in text
     assert "generations: 80 distinct needed, 0 cached, 80 to do" in text
     assert len(text.splitlines()) < 12  # a summary, not a line per cell
