@@ -12,6 +12,8 @@ Prints one JSON object at the end (with ``--json`` only that on stdout; progress
   (target <= 1.0);
 - ``score_batched_speedup``: unbatched reward scoring / the harness's batched scoring, on the
   DeBERTa-v3-large architecture with random weights and a locally built tokenizer;
+- ``overhead_ms_per_row_1k``, ``overhead_ms_per_row_40k``: the runner's own cost per row on the
+  fake suite (a model and scorer that cost nothing) at ~1,000 and ~40,000 rows (``overhead_bench.py``);
 - ``cached_rerun_s``, ``peak_rss_mb``: a fully cached re-run of
   ``harness run --suite demo --models all --langs low,high`` in a temporary HARNESS_HOME
   (target <= 3 s), and the first run's peak resident memory;
@@ -21,7 +23,7 @@ plus every raw figure behind them under ``details``. Generation is measured on
 on ``tiny-opt`` (a tiny model, so the harness's own overhead shows); the headline ratios are
 the OPT-350M ones, the tiny ones sit beside them as ``*_tiny``. Model load time is reported,
 never part of a ratio. Every side warms up once; figures are medians of the repeats.
-``--quick`` shrinks every part to about a minute; ``--parts`` picks parts (tiny, 350m, score, demo).
+``--quick`` shrinks every part to about a minute; ``--parts`` picks parts (tiny, 350m, score, demo, overhead).
 The machine's load average is recorded: on a shared CPU, ratios are steadier than seconds.
 """
 
@@ -42,7 +44,7 @@ from common import log, machine_facts, set_threads  # noqa: E402
 
 from harness.devices import resolve_device  # noqa: E402
 
-PARTS = ("tiny", "350m", "score", "demo")
+PARTS = ("tiny", "350m", "score", "demo", "overhead")
 TARGETS = {
     "harness_vs_handloop": "<= 1.10",
     "per_prompt_vs_harness": ">= 3 (CPU)",
@@ -140,8 +142,15 @@ def main(argv: list[str] | None = None) -> int:
         from demo_bench import run_demo
 
         attempt("demo", lambda: run_demo(args.threads, device, quick=args.quick))
+    if "overhead" in parts:
+        from overhead_bench import run_overhead
+
+        attempt("overhead", lambda: run_overhead((1000, 10000) if args.quick else (1000, 10000, 40000)))
 
     result.update(headline(result))
+    from overhead_bench import overhead_keys
+
+    result.update(overhead_keys(result["details"].get("overhead", {})))
     result["total_s"] = round(time.perf_counter() - t0, 1)
     ordered = {k: result[k] for k in result if k not in ("details", "errors", "machine", "targets")}
     ordered.update({k: result[k] for k in ("machine", "targets", "details", "errors")})
