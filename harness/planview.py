@@ -65,6 +65,11 @@ def plan_summary(runner: Runner, rehearsal: dict[str, str] | None = None) -> dic
             device = runner.ctx(section, name).device
             speed = measured.get(f"{section}/{name}/{device}")
             seconds[name] = round(todo * speed["seconds"] / speed["items"], 1) if speed else None
+    for model, w in work["models"].items():  # what a run would stop on, named before it starts
+        if w["needed"] > w["cached"] and model not in runner.unavailable:
+            reason = runner.host.models[model].is_available(runner.ctx("models", model))
+            if reason:
+                runner.unavailable[model] = reason
     known = [s for s in seconds.values() if s is not None]
     return {
         "suite": plan.suite.name,

@@ -1,0 +1,61 @@
+"""`harness run --suite xtreme-r --rehearse`: the real study's shape with offline stand-ins.
+
+A small limit and five languages keep it fast; every planned row must be in the table, one
+per (model, language, kind, prompt, scorer), and the manifest must say it was a rehearsal.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections import Counter
+
+import pytest
+
+LANGS = ["sw", "wo", "qu", "en", "zh"]  # low and high; Wolof has no language-identifier model
+
+
+@pytest.mark.ml
+@pytest.mark.stats
+@pytest.mark.slow
+def test_rehearsal_has_every_planned_row_per_language_and_kind(tmp_path, shared_data):
+    out = tmp_path / "run"
+    cmd = [sys.executable, "-c", "from harness.cli import main; main()", "run", "--suite", "xtreme-r",
+           "--rehearse", "--limit", "1", "--langs", ",".join(LANGS), "--stats", "rates,fidelity",
+           "--no-progress", "--out", str(out), "--store", str(tmp_path / "store.sqlite")]
+    env = {**os.environ, "HARNESS_DATA_DIR": str(shared_data), "PYTHONUNBUFFERED": "1"}
+    result = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    rows = [json.loads(line) for line in (out / "table.jsonl").read_text(encoding="utf-8").splitlines()]
+    models = ["tiny-opt", "tiny-opt-sft", "tiny-opt-dpo", "tiny-opt-sft-dpo"]
+    scorers = ["tiny-reward", "tiny-reward@translate-test", "lang-fidelity"]
+    # per language: 1 harmful (multijail) + 1 helpful from xquad + 1 from xcopa, x 4 models x 3 scorers
+    expected = {(lang, kind): n * 4 * 3 for lang in LANGS for kind, n in (("harmful", 1), ("helpful", 2))}
+    assert Counter((r["language"], r["kind"]) for r in rows) == expected
+    assert len({(r["model"], r["source"], r["language"], r["prompt_id"], r["scorer"]) for r in rows}) == len(rows)
+    assert {r["model"] for r in rows} == set(models) and {r["scorer"] for r in rows} == set(scorers)
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["rehearsal"]["stand_ins"] == {
+        "deberta-reward": "tiny-reward",
+        "deberta-reward@translate-test": "tiny-reward@translate-test",
+        "m2m100": "tiny-m2m100",
+        "opt-350m": "tiny-opt",
+        "opt-350m-dpo": "tiny-opt-dpo",
+        "opt-350m-sft": "tiny-opt-sft",
+        "opt-350m-sft-dpo": "tiny-opt-sft-dpo",
+    }
+    acc = manifest["accounting"]
+    assert acc["planned"] == len(rows) == 5 * 3 * 4 * 3 and acc["unexplained"] == []
+    # Wolof's language-fidelity rows are kept, with the scorer's reason, and counted
+    wolof = [r for r in rows if r["language"] == "wo" and r["scorer"] == "lang-fidelity"]
+    assert len(wolof) == 12 and all(r["score"] is None and r["missing_reason"] for r in wolof)
+    assert acc["complete"] + sum(acc["missing"].values()) == acc["planned"]
+    assert sum(n for reason, n in acc["missing"].items() if reason.startswith("lang-fidelity")) == 12
+    # gap languages come from the stand-in translator, one distinct text per distinct input
+    translated = [r for r in rows if r["translated"]]
+    assert translated and all(r["prompt"].startswith(f"[{r['language']}]") for r in translated)
+    assert "REHEARSAL" in result.stderr and "rows: planned 180" in result.stderr
+    report = (out / "report.md").read_text(encoding="utf-8")
+    assert "Rehearsal with offline stand-ins" in report.split("\n## ")[0]  # said at the top
