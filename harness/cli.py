@@ -103,11 +103,7 @@ def _echo_rows(rows: list[dict[str, Any]], columns: list[str]) -> None:
 
 def _warn_failures(host: PluginHost) -> None:
     for info in host.failures():
-        dist = f" ({info.distribution} {info.version})" if info.distribution else ""
-        click.echo(
-            f"warning: plugin {info.name!r}{dist}: {info.error}; skipped (--strict-plugins makes this fatal)",
-            err=True,
-        )
+        click.echo(f"warning: {info.label()}: {info.error} (--strict-plugins makes this fatal)", err=True)
 
 
 def _describe(kind: str, obj: Any) -> dict[str, Any]:

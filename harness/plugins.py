@@ -7,6 +7,11 @@ called on its own so a plugin that fails to import, raises, registers something
 malformed or takes a name already taken is reported (plugin, distribution, error)
 and skipped while the others keep working. ``strict`` makes the first such problem
 fatal instead.
+
+A name belongs to whoever registered it first, and the built-in plugins (entry points
+of the core's own distribution) always register first: a third-party plugin can add
+names but never take over a built-in one, whatever its entry point is called. The
+refused registration is reported against the plugin that attempted it.
 """
 
 from __future__ import annotations
@@ -46,6 +51,10 @@ KINDS: dict[str, tuple[str, type, str]] = {
 }
 
 
+#: The distribution that ships the core and the built-in plugins.
+CORE_DISTRIBUTION = "alignment-harness"
+
+
 def _env_list(name: str) -> list[str]:
     return [x.strip() for x in os.environ.get(name, "").split(",") if x.strip()]
 
@@ -68,6 +77,15 @@ class PluginInfo:
     @property
     def error(self) -> str | None:
         return "; ".join(self.errors) if self.errors else None
+
+    @property
+    def builtin(self) -> bool:
+        return self.distribution == CORE_DISTRIBUTION
+
+    def label(self) -> str:
+        """How messages name the plugin: entry-point name, distribution and version."""
+        dist = f" ({self.distribution}{' ' + self.version if self.version else ''})" if self.distribution else ""
+        return f"{'built-in ' if self.builtin else ''}plugin {self.name!r}{dist}"
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -125,8 +143,7 @@ class PluginHost:
     def _fail(self, info: PluginInfo, message: str) -> None:
         info.errors.append(message)
         if self.strict:
-            dist = f" ({info.distribution})" if info.distribution else ""
-            raise PluginError(f"plugin {info.name!r}{dist}: {message}")
+            raise PluginError(f"{info.label()}: {message}")
 
     def _load_entry_points(self) -> None:
         for ep in sorted(metadata.entry_points(group=hookspecs.PROJECT_NAME), key=lambda e: e.name):
@@ -137,14 +154,15 @@ class PluginHost:
                 continue
             if ep.name in self.infos:
                 info = self.infos[ep.name]
-                self._fail(info, f"entry point name already used by {info.distribution}; skipped {dname}")
+                other = PluginInfo(ep.name, dname, dversion)
+                self._fail(info, f"entry point name {ep.name!r} also used by {other.label()}, which was not loaded")
                 continue
             try:
                 obj = ep.load()
             except Exception as exc:  # a broken plugin must not take the CLI down
                 info = PluginInfo(ep.name, dname, dversion)
                 self.infos[ep.name] = info
-                self._fail(info, f"failed to import {ep.value}: {type(exc).__name__}: {exc}")
+                self._fail(info, f"failed to import {ep.value}: {type(exc).__name__}: {exc}; not loaded")
                 continue
             self._add(ep.name, obj, dname, dversion)
 
@@ -156,7 +174,7 @@ class PluginHost:
         except Exception as exc:
             info = PluginInfo(name)
             self.infos[name] = info
-            self._fail(info, f"failed to import {module}: {type(exc).__name__}: {exc}")
+            self._fail(info, f"failed to import {module}: {type(exc).__name__}: {exc}; not loaded")
             return
         self._add(name, obj, None, None)
 
@@ -168,7 +186,7 @@ class PluginHost:
         try:
             self.pm.register(obj, name=name)
         except Exception as exc:
-            self._fail(info, f"invalid plugin: {type(exc).__name__}: {exc}")
+            self._fail(info, f"invalid plugin: {type(exc).__name__}: {exc}; not loaded")
             return
         info.hooks = [impl_hook for impl_hook in self._hooks_of(name)]
 
@@ -184,9 +202,13 @@ class PluginHost:
 
     # ---------------------------------------------------------------- registration
 
+    def _builtins_first(self, impls: list[Any]) -> list[Any]:
+        """Hook implementations with the built-ins first (stable otherwise): built-in names always win."""
+        return sorted(impls, key=lambda impl: not self.infos[impl.plugin_name].builtin)
+
     def _register_all(self) -> None:
         for kind, (hook_name, typ, key_attr) in KINDS.items():
-            for impl in getattr(self.pm.hook, hook_name).get_hookimpls():
+            for impl in self._builtins_first(getattr(self.pm.hook, hook_name).get_hookimpls()):
                 info = self.infos[impl.plugin_name]
                 if info.errors and not info.hooks:
                     continue
@@ -200,15 +222,15 @@ class PluginHost:
 
         def register(obj: Any) -> None:
             if not isinstance(obj, typ):
-                self._fail(info, f"registered a malformed {singular}: {obj!r} is not a {typ.__name__}")
+                self._fail(info, f"registered a malformed {singular}: {obj!r} is not a {typ.__name__}; ignored")
                 return
             key = getattr(obj, key_attr, "")
             if not isinstance(key, str) or not key or any(c.isspace() or c == "," for c in key):
-                self._fail(info, f"registered a {singular} with an invalid {key_attr} {key!r}")
+                self._fail(info, f"registered a {singular} with an invalid {key_attr} {key!r}; ignored")
                 return
             if key in registry:
-                owner = self._owner[(kind, key)]
-                self._fail(info, f"{singular} name {key!r} is already registered by plugin {owner!r}; skipped")
+                owner = self.infos[self._owner[(kind, key)]]
+                self._fail(info, f"{singular} name {key!r} is already registered by {owner.label()}; not registered")
                 return
             if isinstance(obj, (Language, TierScheme)):
                 obj = replace(obj, plugin=plugin)
@@ -226,13 +248,25 @@ class PluginHost:
             self._fail(info, f"{fn.__name__} raised {type(exc).__name__}: {exc}")
 
     def add_commands(self, cli: Any) -> None:
-        """Let plugins add click commands; a failing plugin is reported, not fatal."""
-        for impl in self.pm.hook.harness_register_commands.get_hookimpls():
+        """Let plugins add click commands; a failing plugin is reported, not fatal.
+
+        A command name already taken (by the core, a built-in or an earlier plugin) keeps its
+        first owner: the later plugin's command is removed and reported.
+        """
+        owners = {name: "the core" for name in cli.commands}
+        for impl in self._builtins_first(self.pm.hook.harness_register_commands.get_hookimpls()):
             info = self.infos[impl.plugin_name]
+            before = dict(cli.commands)
             try:
                 impl.function(cli=cli)
             except Exception as exc:
                 self._fail(info, f"harness_register_commands raised {type(exc).__name__}: {exc}")
+            for name, cmd in list(cli.commands.items()):
+                if name in before and before[name] is not cmd:
+                    cli.commands[name] = before[name]
+                    self._fail(info, f"command {name!r} is already provided by {owners[name]}; not registered")
+                elif name not in before:
+                    owners[name] = info.label()
 
     # ---------------------------------------------------------------- access
 

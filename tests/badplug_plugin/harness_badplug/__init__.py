@@ -1,0 +1,1 @@
+"""A hostile test plugin: registers names that built-in plugins own."""
