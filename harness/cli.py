@@ -9,6 +9,8 @@ stderr). Plugins add commands through the ``harness_register_commands`` hook.
 from __future__ import annotations
 
 import json
+import os
+import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -71,19 +73,59 @@ class CliState:
         )
 
 
+def one_line_usage(exc: click.UsageError) -> OneLineError:
+    """click's usage error (usage line, hint, message: three lines) as one line naming the command's help."""
+    message = " ".join(exc.format_message().split())
+    command = exc.ctx.command_path if exc.ctx is not None else "harness"
+    return OneLineError(f"{message} (see '{command} --help')")
+
+
 class HarnessGroup(click.Group):
-    """Turns HarnessError into a one-line error with exit code 2, and Ctrl-C into a resumable stop."""
+    """Turns HarnessError and usage errors into one line with exit code 2, Ctrl-C into a resumable stop."""
+
+    def make_context(self, info_name: str | None, args: list[str], parent: click.Context | None = None, **extra: Any):
+        try:
+            return super().make_context(info_name, args, parent=parent, **extra)
+        except click.exceptions.NoArgsIsHelpError:
+            raise
+        except click.UsageError as exc:
+            raise one_line_usage(exc) from None
+
+    def resolve_command(self, ctx: click.Context, args: list[str]) -> Any:
+        name = click.utils.make_str(args[0]) if args else ""
+        if args and self.get_command(ctx, name) is None and not name.startswith("-"):
+            raise OneLineError(str(unknown("command", name, self.list_commands(ctx))))
+        return super().resolve_command(ctx, args)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except HarnessError as exc:
-            err = OneLineError(str(exc))
+            err = OneLineError(" ".join(str(exc).split()))
             err.exit_code = getattr(exc, "exit_code", OneLineError.exit_code)  # IncompleteRun: 3
             raise err from None
+        except click.exceptions.NoArgsIsHelpError:
+            raise
+        except click.UsageError as exc:
+            raise one_line_usage(exc) from None
         except KeyboardInterrupt:
             click.echo("interrupted: finished batches are saved; run the same command again to resume", err=True)
             ctx.exit(130)
+
+
+def _stop_on_second_interrupt() -> None:
+    """Ctrl-C stops cleanly (KeyboardInterrupt, exit code 130); a second Ctrl-C during that stop exits
+    at once with 130 too (the store commits whole batches, outputs are atomic: nothing is half written)."""
+
+    def handler(signum: int, frame: Any) -> None:
+        def again(signum: int, frame: Any) -> None:
+            sys.stderr.flush()
+            os._exit(130)
+
+        signal.signal(signal.SIGINT, again)
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, handler)
 
 
 def _echo_json(value: Any) -> None:
@@ -258,6 +300,12 @@ def build_cli(host: PluginHost) -> click.Group:
         opts: dict[str, Any] = {"stats": {n: {} for n in names}}
         for s in sets:
             apply_override(opts, s if s.split(".", 1)[0] == "stats" else f"stats.{s}")
+        for n, options in opts["stats"].items():  # every option checked before the table is read
+            if n not in names:
+                raise unknown("statistic in --set", n, names)
+            if not isinstance(options, dict):
+                raise HarnessError(f"--set {n}=...: give STAT.KEY=VALUE, e.g. --set {n}.KEY=VALUE")
+            state.host.stats[n].check_options(options)
         rows = read_table(table)
         results = run_stats(state.host, names, rows, opts["stats"])
         if as_json:
@@ -409,10 +457,18 @@ def main(argv: list[str] | None = None) -> None:
     """Console-script entry point: discover plugins, build the CLI, run it."""
     args = list(sys.argv[1:] if argv is None else argv)
     strict = strict_from_env() or "--strict-plugins" in args
+    _stop_on_second_interrupt()
     try:
         host = PluginHost(strict=strict)
+        cli = build_cli(host)
+        cli.main(args=args, prog_name="harness")
     except PluginError as exc:
-        click.echo(f"Error: {exc}", err=True)
+        click.echo(f"Error: {' '.join(str(exc).split())}", err=True)
         sys.exit(2)
-    cli = build_cli(host)
-    cli.main(args=args, prog_name="harness")
+    except KeyboardInterrupt:  # before or after a command ran (plugin discovery, shutdown)
+        click.echo("interrupted", err=True)
+        sys.exit(130)
+    finally:
+        # Python resets a Python-level SIGINT handler to the default while it shuts down, so a Ctrl-C
+        # arriving then killed the process (exit -2) after a clean stop; ignore it from here on.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)

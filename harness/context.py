@@ -6,7 +6,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from .devices import resolve_device
+from .devices import check_device, resolve_device
 from .paths import data_dir, harness_home
 from .plugins import PluginHost
 from .suite import Suite
@@ -48,6 +48,7 @@ def make_context(
     limit: int | None = None,
 ) -> Context:
     """Options are the object's ``default_options`` overlaid by the suite's ``[section.name]`` table."""
+    check_device(device)
     obj: Any = host.registries.get(section, {}).get(name)
     options = dict(getattr(obj, "default_options", {}) or {})
     if suite is not None:

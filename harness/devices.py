@@ -7,7 +7,10 @@ about two seconds. torch is imported lazily, and only when a driver is present.
 
 from __future__ import annotations
 
+import functools
 import os
+
+from .types import HarnessError
 
 AUTO = ("auto", "", None)
 
@@ -28,3 +31,25 @@ def resolve_device(device: str | None) -> str:
     import torch
 
     return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+@functools.cache
+def _cuda_problem() -> str | None:
+    if no_nvidia_driver():
+        return "this machine has no NVIDIA GPU driver"
+    try:
+        import torch
+    except ImportError:
+        return "torch is not installed"
+    if not torch.cuda.is_available():
+        return f"torch {torch.__version__} sees no CUDA device"
+    return None
+
+
+def check_device(device: str | None) -> None:
+    """Fail in one line, before any work, when an explicitly requested GPU does not exist here."""
+    if device in AUTO or not str(device).startswith("cuda"):
+        return
+    problem = _cuda_problem()
+    if problem:
+        raise HarnessError(f"--device {device}: {problem}; use --device cpu or --device auto")

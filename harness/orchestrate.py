@@ -20,6 +20,7 @@ import click
 
 from . import atomic
 from .context import make_context
+from .devices import check_device
 from .executors import choose_executor, executor_options, stray_executor_options
 from .fingerprint import digest, file_digest
 from .manifest import base_manifest, now, read_manifest, write_manifest
@@ -133,6 +134,7 @@ def execute_run(
 ) -> Path | None:
     t0 = time.perf_counter()
     loads_before = dict(TRANSLATOR_LOADS)
+    check_device(device)
     manifest = base_manifest(argv)
     suite = load_suite(suite_name, sets, host.components())
     chosen = choose_executor(host.executors, executor, suite.data)

@@ -95,6 +95,10 @@ class Plan:
 
 
 def _pick(what: str, value: str | None, suite_names: list[str], registered: dict[str, Any]) -> list[str]:
+    if value is not None and not split_csv(value):
+        raise HarnessError(
+            f"--{what}s is empty ({value!r}): give 'all' or NAME,NAME; valid: {', '.join(sorted(registered)) or 'none'}"
+        )
     if value is None or value == "all":
         names = suite_names
     else:
@@ -103,6 +107,19 @@ def _pick(what: str, value: str | None, suite_names: list[str], registered: dict
     if not names:
         raise HarnessError(f"no {what}s selected: the suite lists none and none were given (--{what}s)")
     return names
+
+
+def check_options(
+    host: PluginHost, suite: Suite, models: list[str], sources: list[str], scorers: list[str], stats: list[str]
+) -> None:
+    """Every chosen component (and every translator the suite configures) checks its options, before any work."""
+    for section, names in (("models", models), ("sources", sources), ("scorers", scorers), ("stats", stats)):
+        for name in names:
+            host.registries[section][name].check_options(suite.options(section, name))
+    for name in suite.data.get("translators", {}):
+        if name not in host.translators:
+            raise unknown("translator", name, host.translators)
+        host.translators[name].check_options(suite.options("translators", name))
 
 
 def build_plan(
@@ -120,9 +137,15 @@ def build_plan(
     model_names = _pick("model", models, suite.models, host.models)
     source_names = _pick("source", sources, suite.sources, host.sources)
     scorer_names = _pick("scorer", scorers, suite.scorers, host.scorers)
+    if stats is not None and not split_csv(stats):
+        raise HarnessError(f"--stats is empty ({stats!r}): give NAME,NAME; valid: {', '.join(sorted(host.stats))}")
     stat_names = resolve_names("statistic", split_csv(stats) if stats else suite.stats, host.stats)
+    check_options(host, suite, model_names, source_names, scorer_names, stat_names)
     scheme = tier_scheme(host, suite)
-    tokens = split_csv(langs) if langs else suite.langs
+    if langs is not None and not split_csv(langs):
+        tiers = sorted(set(scheme.tiers.values()))
+        raise HarnessError(f"--langs is empty ({langs!r}): give tiers ({', '.join(tiers)}) or language codes")
+    tokens = split_csv(langs) if langs is not None else suite.langs
     requested = expand_langs(tokens, scheme, set(host.languages))
     plan = Plan(suite, model_names, source_names, scorer_names, stat_names, requested, scheme)
     covered: set[str] = set()

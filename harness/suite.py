@@ -122,6 +122,8 @@ def _parse_value(raw: str) -> Any:
 
 def _find_suite_file(name_or_path: str) -> Path:
     path = Path(name_or_path)
+    if path.is_dir() and ("/" in name_or_path or not (tasks_dir() / f"{name_or_path}.toml").is_file()):
+        raise HarnessError(f"--suite {name_or_path!r} is a folder, not a suite file; give a .toml file or a suite name")
     if path.suffix == ".toml" or path.is_file() or "/" in name_or_path:
         if not path.is_file():
             raise HarnessError(f"suite file {str(path)!r} does not exist")

@@ -229,6 +229,51 @@ class HarnessError(Exception):
     """
 
 
+def _kind_of(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true or false"
+    if isinstance(value, (int, float)):
+        return "an integer" if isinstance(value, int) else "a number"
+    return {str: "a string", list: "a list", dict: "a table"}.get(type(value), type(value).__name__)
+
+
+def check_option_types(
+    component: str, defaults: Mapping[str, Any], options: Mapping[str, Any], known_keys_only: bool = False
+) -> None:
+    """Each option must have the type of its default (an int passes for a float; numbers must be finite).
+
+    With ``known_keys_only``, a key without a default is an error with "did you mean": a misspelt
+    option silently ignored would give a wrong result.
+    """
+    import difflib
+    import math
+
+    for key, value in options.items():
+        if key not in defaults:
+            if known_keys_only:
+                close = difflib.get_close_matches(key, list(defaults), n=1, cutoff=0.6)
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                raise HarnessError(
+                    f"unknown option {component}.{key}{hint}; valid: {', '.join(sorted(defaults)) or 'none'}"
+                )
+            continue
+        default = defaults[key]
+        if default is None:
+            continue
+        if isinstance(default, bool):
+            ok = isinstance(value, bool)
+        elif isinstance(default, float):
+            ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        elif isinstance(default, int):
+            ok = isinstance(value, int) and not isinstance(value, bool)
+        else:
+            ok = isinstance(value, type(default)) or (isinstance(default, (list, tuple)) and isinstance(value, list))
+        if not ok:
+            raise HarnessError(f"option {component}.{key} must be {_kind_of(default)}, got {value!r}")
+        if isinstance(value, float) and not math.isfinite(value):
+            raise HarnessError(f"option {component}.{key} must be a finite number, got {value!r}")
+
+
 # --------------------------------------------------------------------------- plugin objects
 
 
@@ -265,6 +310,15 @@ class _Named(abc.ABC):
         """What one loaded replica needs: a GPU when the run is on CUDA, else one CPU. Override
         to declare more (memory, several GPUs) or less; ``--set NAME.num_gpus=...`` wins over both."""
         return Resources(num_cpus=1.0, num_gpus=1.0 if str(ctx.device).startswith("cuda") else 0.0)
+
+    def check_options(self, options: Mapping[str, Any]) -> None:
+        """Raise HarnessError for an option value this component cannot use; called before any work.
+
+        The default checks each given option against the type of its default in ``default_options``
+        (a number where a number is expected, finite; a list where a list is ...). Override to add
+        checks, calling ``super().check_options(options)``.
+        """
+        check_option_types(self.name, self.default_options, options)
 
 
 class LoadedModel(abc.ABC):
@@ -350,6 +404,10 @@ class Scorer(_Named):
 
 class Statistic(_Named):
     """Reads the tidy table and returns a ``StatResult``."""
+
+    def check_options(self, options: Mapping[str, Any]) -> None:
+        """A statistic that declares its options rejects any other key (a misspelt threshold would be ignored)."""
+        check_option_types(self.name, self.default_options, options, known_keys_only=bool(self.default_options))
 
     @abc.abstractmethod
     def compute(self, rows: list[dict[str, Any]], options: Mapping[str, Any]) -> StatResult:

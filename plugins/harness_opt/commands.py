@@ -7,6 +7,7 @@ import time
 
 import click
 
+from harness.choices import unknown as unknown_name
 from harness.types import HarnessError
 
 
@@ -23,7 +24,7 @@ def train(state, variants, suite_name, overrides, device, as_json) -> None:
     suite = state.load_suite(suite_name, list(overrides))
     unknown = [v for v in variants if v not in state.host.models]
     if unknown:
-        raise HarnessError(f"unknown model variant(s) {', '.join(unknown)}: see `harness models`")
+        raise unknown_name("model variant", unknown[0], state.host.models)
     summary = []
     for name in variants:
         variant = state.host.models[name]

@@ -6,9 +6,16 @@ The format is an explicit setting because the study fed ``Human: ...`` with no a
 
 from __future__ import annotations
 
+from harness.choices import unknown
 from harness.types import HarnessError
 
 FORMATS = ("raw", "hh")
+
+
+def check_format(fmt: str) -> None:
+    """Called from the fingerprint, so a bad format fails before the plan is printed or a model loads."""
+    if fmt not in FORMATS:
+        raise unknown("generation.prompt_format", fmt, FORMATS)
 
 
 def format_prompt(text: str, fmt: str) -> str:

@@ -15,6 +15,7 @@ from harness.types import Context, LoadedModel, ModelVariant
 
 from . import checkpoints as ck
 from .builders import OPT_350M_CONFIG
+from .prompting import check_format
 from .recipes import effective_recipe
 
 
@@ -51,6 +52,7 @@ class RandomOptVariant(ModelVariant):
 
         from .generation import resolve_dtype
 
+        check_format(ctx.generation.prompt_format)
         device = resolve_device(ctx.device)
         _, tok_id = self._tokenizer(ctx)
         return digest("harness_opt/v1", self.name, OPT_350M_CONFIG, int(ctx.options.get("seed", 0)), tok_id,

@@ -15,6 +15,7 @@ from harness.fingerprint import digest
 from harness.types import Context, HarnessError, LoadedModel, ModelVariant
 
 from . import checkpoints as ck
+from .prompting import check_format
 from .recipes import effective_recipe
 from .train_data import availability, data_fingerprint
 
@@ -130,6 +131,7 @@ class OptVariant(ModelVariant):
 
         from .generation import resolve_dtype
 
+        check_format(ctx.generation.prompt_format)
         plan = self.plan(ctx)
         device = resolve_device(ctx.device)
         return digest(

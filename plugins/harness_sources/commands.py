@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from harness.choices import unknown
 from harness.types import KINDS, HarnessError, Prompt
 
 
@@ -48,7 +49,7 @@ def prompts_command(state: Any, source_name: str, lang: str | None, kind: str | 
     """Print the prompts a source yields with the suite's options, so you see exactly what a run asks."""
     sources = state.host.sources
     if source_name not in sources:
-        raise HarnessError(f"unknown source {source_name!r}; valid: {', '.join(sorted(sources))}")
+        raise unknown("source", source_name, sources)
     source = sources[source_name]
     suite_obj = state.load_suite(suite, list(overrides))
     ctx = state.context("sources", source_name, suite_obj)
