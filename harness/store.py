@@ -10,6 +10,10 @@ Writes happen one batch per transaction with ``INSERT OR IGNORE``: a run killed
 with ``kill -9`` keeps every finished batch and a resume never duplicates a row.
 WAL mode and a busy timeout let several runs share one store safely. Values are
 plain text/JSON/REAL; nothing is pickled or executed when read.
+
+Every SQLite error becomes a one-line ``HarnessError`` naming the file and what to
+do (a damaged file: ``harness store repair``; a full disk; a read-only store). A
+store that cannot be written is opened read-only, so a fully cached run still works.
 """
 
 from __future__ import annotations
@@ -19,12 +23,14 @@ import math
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from .atomic import os_error
 from .fingerprint import digest
-from .types import Cache
+from .types import Cache, HarnessError
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS generations (
@@ -69,6 +75,32 @@ def _chunks(items: Sequence[str]) -> Iterable[Sequence[str]]:
         yield items[i : i + _CHUNK]
 
 
+def _finite_score(scorer: str, value: Any, meta: Mapping[str, Any]) -> tuple[float | None, str]:
+    meta = dict(meta)
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = math.nan
+        meta["reason"] = f"{scorer} returned {value!r}, not a number"
+    if math.isinf(number):
+        meta["reason"] = f"{scorer} returned {number!r}, not a finite number"
+        number = math.nan
+    return (None if math.isnan(number) else number), json.dumps(meta, sort_keys=True)
+
+
+def _connect_read_only(path: Path) -> sqlite3.Connection:
+    """Open ``path`` for reading only. A WAL store in a read-only folder cannot get its -shm file:
+    then it is opened as immutable (nobody can be writing a store nobody can write)."""
+    uri = path.resolve().as_uri()
+    conn = sqlite3.connect(f"{uri}?mode=ro", uri=True, timeout=60.0)
+    try:
+        conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+        return conn
+    except sqlite3.OperationalError:
+        conn.close()
+    return sqlite3.connect(f"{uri}?immutable=1", uri=True, timeout=60.0)
+
+
 def _retry_locked(action: Any, attempts: int = 50) -> Any:
     """Run ``action``, retrying with a growing pause while another process holds the lock."""
     for attempt in range(attempts):
@@ -80,25 +112,97 @@ def _retry_locked(action: Any, attempts: int = 50) -> Any:
             time.sleep(min(0.02 * (attempt + 1), 0.5))
 
 
+DAMAGED = ("not a database", "malformed", "disk image", "no such table", "file is encrypted", "no such column")
+
+
+def store_error(path: Path, exc: sqlite3.Error, read_only: bool = False) -> HarnessError:
+    """One line naming the store file, what is wrong with it and what to do."""
+    msg = str(exc)
+    where = f"store {str(path)!r}"
+    if any(s in msg for s in DAMAGED):
+        return HarnessError(
+            f"{where} is damaged ({msg}): run `harness store repair --store {path}` to keep what is readable, "
+            "or move the file aside and run again (everything is then recomputed)"
+        )
+    if "full" in msg:
+        return HarnessError(f"{where}: the disk is full; free some space and run again (finished batches are kept)")
+    if "readonly" in msg or "read-only" in msg or read_only:
+        return HarnessError(
+            f"{where} is read-only and this command has results to store: make it writable, or pass "
+            "--store with a writable path (a fully cached run reads a read-only store)"
+        )
+    if "unable to open" in msg:
+        return HarnessError(f"cannot open {where}: check that its folder exists and is readable")
+    if "locked" in msg or "busy" in msg:
+        return HarnessError(f"{where} stayed locked by another process for over a minute; try again when it ends")
+    return HarnessError(f"{where}: {msg}")
+
+
+def _can_write(path: Path) -> bool:
+    """Whether SQLite could write ``path`` (and its -wal/-shm files beside it): a cheap probe."""
+    import os
+
+    folder = path.parent
+    if path.exists() and not os.access(path, os.W_OK):
+        return False
+    try:
+        probe = folder / f".{path.name}.probe-{os.getpid()}-{threading.get_ident()}"
+        probe.touch()
+        probe.unlink()
+    except OSError:
+        return False
+    return True
+
+
 class Store(Cache):
-    """One SQLite file. Safe to share between processes; one connection per thread."""
+    """One SQLite file. Safe to share between processes; one connection per thread.
+
+    ``read_only`` is True when the file (or its folder) cannot be written: reads work, a
+    write is a one-line error.
+    """
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
-        conn = self._conn()
-        _retry_locked(lambda: conn.executescript(SCHEMA))
+        if self.path.is_dir():
+            raise HarnessError(f"store {str(self.path)!r} is a folder; give the path of a store file (store.sqlite)")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise os_error(self.path.parent, exc, "create the store folder") from None
+        self.read_only = not _can_write(self.path)
+        if self.read_only and not self.path.is_file():
+            raise HarnessError(
+                f"cannot create store {str(self.path)!r}: its folder is not writable; pass --store with a "
+                "writable path or set HARNESS_HOME"
+            )
+        with self._guard():
+            conn = self._conn()
+            if self.read_only:
+                conn.execute("SELECT COUNT(*) FROM generations").fetchone()  # a damaged file fails here
+            else:
+                _retry_locked(lambda: conn.executescript(SCHEMA))
+
+    @contextmanager
+    def _guard(self) -> Iterator[None]:
+        """SQLite errors as one-line errors naming this store."""
+        try:
+            yield
+        except sqlite3.Error as exc:
+            raise store_error(self.path, exc, self.read_only) from None
 
     def _conn(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
         if conn is None:
-            conn = sqlite3.connect(self.path, timeout=60.0, isolation_level=None)
-            conn.execute("PRAGMA busy_timeout=60000")
-            # Switching a new file to WAL takes an exclusive lock and SQLite does not wait on the busy
-            # handler for it: two runs creating one store at once see "database is locked". Retry.
-            _retry_locked(lambda: conn.execute("PRAGMA journal_mode=WAL"))
-            conn.execute("PRAGMA synchronous=NORMAL")
+            if self.read_only:
+                conn = _connect_read_only(self.path)
+            else:
+                conn = sqlite3.connect(self.path, timeout=60.0, isolation_level=None)
+                conn.execute("PRAGMA busy_timeout=60000")
+                # Switching a new file to WAL takes an exclusive lock and SQLite does not wait on the busy
+                # handler for it: two runs creating one store at once see "database is locked". Retry.
+                _retry_locked(lambda: conn.execute("PRAGMA journal_mode=WAL"))
+                conn.execute("PRAGMA synchronous=NORMAL")
             self._local.conn = conn
         return conn
 
@@ -111,6 +215,12 @@ class Store(Cache):
     def _write(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
         if not rows:
             return
+        if self.read_only:
+            raise store_error(self.path, sqlite3.OperationalError("attempt to write a readonly database"))
+        with self._guard():
+            self._write_rows(sql, rows)
+
+    def _write_rows(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
         conn = self._conn()
         for attempt in range(20):
             try:
@@ -127,10 +237,11 @@ class Store(Cache):
 
     def _select(self, sql: str, keys: Sequence[str]) -> list[tuple[Any, ...]]:
         out: list[tuple[Any, ...]] = []
-        conn = self._conn()
-        for chunk in _chunks(list(keys)):
-            marks = ",".join("?" * len(chunk))
-            out.extend(conn.execute(sql.format(marks=marks), list(chunk)).fetchall())
+        with self._guard():
+            conn = self._conn()
+            for chunk in _chunks(list(keys)):
+                marks = ",".join("?" * len(chunk))
+                out.extend(conn.execute(sql.format(marks=marks), list(chunk)).fetchall())
         return out
 
     # ------------------------------------------------------------ generations
@@ -156,11 +267,15 @@ class Store(Cache):
         return {r[0] for r in self._select("SELECT key FROM scores WHERE key IN ({marks})", keys)}
 
     def put_scores(self, rows: Iterable[tuple[str, str, str, str, float, Mapping[str, Any]]]) -> None:
-        """rows: (key, generation_key, scorer, scorer_fp, value, meta)."""
+        """rows: (key, generation_key, scorer, scorer_fp, value, meta).
+
+        A value that is not a finite number is stored as missing (NULL) with the reason in its meta:
+        an infinite reward would count as a pass and turn every estimate into nan.
+        """
         now = time.time()
         self._write(
             "INSERT OR IGNORE INTO scores VALUES (?,?,?,?,?,?,?)",
-            [(k, g, s, fp, float(v), json.dumps(dict(meta), sort_keys=True), now) for k, g, s, fp, v, meta in rows],
+            [(k, g, s, fp, *_finite_score(s, v, meta), now) for k, g, s, fp, v, meta in rows],
         )
 
     def get_scores(self, keys: Sequence[str]) -> dict[str, tuple[float, dict[str, Any]]]:
@@ -170,15 +285,18 @@ class Store(Cache):
     # ------------------------------------------------------------ Cache
 
     def get(self, namespace: str, key: str) -> str | None:
-        row = self._conn().execute("SELECT value FROM cache WHERE namespace=? AND key=?", (namespace, key)).fetchone()
+        with self._guard():
+            conn = self._conn()
+            row = conn.execute("SELECT value FROM cache WHERE namespace=? AND key=?", (namespace, key)).fetchone()
         return row[0] if row else None
 
     def put_many(self, namespace: str, items: Mapping[str, str]) -> None:
         self._write("INSERT OR IGNORE INTO cache VALUES (?,?,?)", [(namespace, k, v) for k, v in items.items()])
 
     def counts(self) -> dict[str, int]:
-        conn = self._conn()
-        return {t: conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in ("generations", "scores")}
+        with self._guard():
+            conn = self._conn()
+            return {t: conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in ("generations", "scores")}
 
 
 class ReadOnlyStore(Store):
@@ -191,12 +309,15 @@ class ReadOnlyStore(Store):
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self._local = threading.local()
+        self.read_only = True
+        if self.path.is_dir():
+            raise HarnessError(f"store {str(self.path)!r} is a folder; give the path of a store file (store.sqlite)")
 
     def _conn(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
         if conn is None:
             if self.path.is_file():
-                conn = sqlite3.connect(self.path.resolve().as_uri() + "?mode=ro", uri=True, timeout=60.0)
+                conn = _connect_read_only(self.path)
             else:
                 conn = sqlite3.connect(":memory:")
                 conn.executescript(SCHEMA)
