@@ -153,6 +153,25 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def pid_alive(pid: int) -> bool:
+    """Whether process ``pid`` exists on this machine (a temp name's owner; reuse of a pid only keeps a temp)."""
+    return _alive(pid)
+
+
+def remove_dead_builds(folder: str | Path, prefix: str) -> list[Path]:
+    """Remove folders or files ``{prefix}{pid}-...`` in ``folder`` whose process is gone (killed builds)."""
+    import shutil
+
+    folder = Path(folder)
+    removed = []
+    for item in folder.glob(f"{prefix}*") if folder.is_dir() else []:
+        head = item.name[len(prefix) :].split("-", 1)[0]
+        if head.isdigit() and not _alive(int(head)):
+            shutil.rmtree(item, ignore_errors=True) if item.is_dir() else item.unlink(missing_ok=True)
+            removed.append(item)
+    return removed
+
+
 def sweep_temps(folder: str | Path, recursive: bool = True) -> list[Path]:
     """Remove temp files that a killed writer left in ``folder``; a live writer's are kept."""
     folder = Path(folder)

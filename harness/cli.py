@@ -8,7 +8,6 @@ stderr). Plugins add commands through the ``harness_register_commands`` hook.
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import sys
@@ -18,7 +17,7 @@ from typing import Any
 
 import click
 
-from . import __version__
+from . import __version__, jsonout
 from .choices import split_csv, unknown
 from .context import make_context
 from .plugins import PluginError, PluginHost, strict_from_env
@@ -80,7 +79,18 @@ def one_line_usage(exc: click.UsageError) -> OneLineError:
     return OneLineError(f"{message} (see '{command} --help')")
 
 
-class HarnessGroup(click.Group):
+class CommandGroup(click.Group):
+    """An unknown subcommand is one line with "did you mean" and the valid commands."""
+
+    def resolve_command(self, ctx: click.Context, args: list[str]) -> Any:
+        name = click.utils.make_str(args[0]) if args else ""
+        if args and self.get_command(ctx, name) is None and not name.startswith("-"):
+            what = "command" if ctx.parent is None else f"{ctx.info_name} command"
+            raise OneLineError(str(unknown(what, name, self.list_commands(ctx))))
+        return super().resolve_command(ctx, args)
+
+
+class HarnessGroup(CommandGroup):
     """Turns HarnessError and usage errors into one line with exit code 2, Ctrl-C into a resumable stop."""
 
     def make_context(self, info_name: str | None, args: list[str], parent: click.Context | None = None, **extra: Any):
@@ -90,12 +100,6 @@ class HarnessGroup(click.Group):
             raise
         except click.UsageError as exc:
             raise one_line_usage(exc) from None
-
-    def resolve_command(self, ctx: click.Context, args: list[str]) -> Any:
-        name = click.utils.make_str(args[0]) if args else ""
-        if args and self.get_command(ctx, name) is None and not name.startswith("-"):
-            raise OneLineError(str(unknown("command", name, self.list_commands(ctx))))
-        return super().resolve_command(ctx, args)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -129,7 +133,7 @@ def _stop_on_second_interrupt() -> None:
 
 
 def _echo_json(value: Any) -> None:
-    click.echo(json.dumps(value, indent=2, ensure_ascii=False, default=str))
+    click.echo(jsonout.dumps(value, indent=2, ensure_ascii=False, default=str))
 
 
 def _echo_rows(rows: list[dict[str, Any]], columns: list[str]) -> None:
@@ -293,6 +297,10 @@ def build_cli(host: PluginHost) -> click.Group:
         from .suite import apply_override
         from .table import read_table
 
+        if stat_names is not None and not split_csv(stat_names):
+            raise HarnessError(
+                f"--stats is empty ({stat_names!r}): give NAME,NAME; valid: {', '.join(sorted(state.host.stats))}"
+            )
         names = split_csv(stat_names) or sorted(state.host.stats)
         for n in names:
             if n not in state.host.stats:
@@ -344,9 +352,7 @@ def build_cli(host: PluginHost) -> click.Group:
         help="Store file (default $HARNESS_HOME/store.sqlite).",
     )
     @click.option("--train-missing", is_flag=True, help="Train model variants that have no checkpoint yet.")
-    @click.option(
-        "--dry-run", is_flag=True, help="Print the plan and the work it needs, then stop (loads no model)."
-    )
+    @click.option("--dry-run", is_flag=True, help="Print the plan and the work it needs, then stop (loads no model).")
     @click.option("--json", "as_json", is_flag=True, help="With --dry-run: print the plan as JSON only.")
     @click.option(
         "--rehearse", is_flag=True, help="Offline dress rehearsal: every hub component replaced by its stand-in."
@@ -426,6 +432,52 @@ def build_cli(host: PluginHost) -> click.Group:
             envvar = f"HARNESS_{flag.upper().replace('-', '_')}"
             run_cmd.params.append(click.Option([f"--{flag}"], default=None, envvar=envvar, help=help_text))
 
+    @cli.group("store", cls=CommandGroup)
+    def store_group() -> None:
+        """Check a result store, or salvage what is readable of a damaged one."""
+
+    store_option = click.option(
+        "--store",
+        "store_path",
+        type=click.Path(dir_okay=False),
+        default=None,
+        help="Store file (default $HARNESS_HOME/store.sqlite).",
+    )
+
+    @store_group.command("check")
+    @store_option
+    def store_check(store_path: str | None) -> None:
+        """Integrity check and row counts; exit code 2 when the store is damaged."""
+        from .paths import default_store_path
+        from .storecheck import check
+
+        path = Path(store_path) if store_path else default_store_path()
+        result = check(path)
+        counts = ", ".join(f"{n if n is not None else '?'} {t}" for t, n in result["counts"].items())
+        if result["problems"]:
+            raise HarnessError(
+                f"store {str(path)!r} is damaged ({'; '.join(result['problems'][:2])}); "
+                f"readable: {counts or 'nothing'}; run `harness store repair --store {path}` to keep what is readable"
+            )
+        click.echo(f"store {path}: ok ({counts})")
+
+    @store_group.command("repair")
+    @store_option
+    def store_repair(store_path: str | None) -> None:
+        """Copy every readable, consistent row into a new store in place; keep the damaged file aside."""
+        from .paths import default_store_path
+        from .storecheck import repair
+
+        path = Path(store_path) if store_path else default_store_path()
+        result = repair(path)
+        kept = ", ".join(f"{n} {t}" for t, n in result["kept"].items())
+        dropped = sum(result["dropped"].values())
+        state = "damaged" if result["problems_before"] else "sound"
+        click.echo(
+            f"store {path} ({state}): kept {kept}; rejected {dropped} inconsistent row(s); "
+            f"the old file is at {result['damaged_copy']}; the next run recomputes what is missing"
+        )
+
     @cli.command("report")
     @click.argument("run_dir", type=click.Path(file_okay=False))
     @click.pass_obj
@@ -438,13 +490,31 @@ def build_cli(host: PluginHost) -> click.Group:
 
     @cli.command("export")
     @click.argument("run_dir", type=click.Path(file_okay=False))
-    @click.option("--format", "fmt", type=click.Choice(["csv", "jsonl", "parquet"]), default="csv", show_default=True)
+    @click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(["csv", "jsonl", "parquet"]),
+        default=None,
+        help="Table format (default: from -o's suffix, else csv).",
+    )
     @click.option("-o", "--output", default=None, help="Output file (default RUN_DIR/table.FORMAT).")
-    def export_cmd(run_dir: str, fmt: str, output: str | None) -> None:
+    def export_cmd(run_dir: str, fmt: str | None, output: str | None) -> None:
         """Write the tidy table of RUN_DIR as CSV, JSONL or Parquet."""
         from .orchestrate import run_table_path
-        from .table import read_table, write_table
+        from .table import FORMATS, read_table, write_table
 
+        suffix = Path(output).suffix.lstrip(".").lower() if output else ""
+        if output and suffix not in FORMATS and fmt is None:
+            raise HarnessError(
+                f"-o {output!r}: cannot tell the format from its suffix; name it .csv, .jsonl or "
+                ".parquet, or pass --format"
+            )
+        if output and suffix in FORMATS and fmt is not None and suffix != fmt:
+            raise HarnessError(
+                f"-o {output!r} ends in .{suffix} but --format is {fmt}; valid: name it .{fmt}, "
+                f"or pass --format {suffix}"
+            )
+        fmt = fmt or (suffix if suffix in FORMATS else "csv")
         rows = read_table(run_table_path(Path(run_dir)))
         path = write_table(rows, Path(output) if output else Path(run_dir) / f"table.{fmt}", fmt)
         click.echo(str(path))

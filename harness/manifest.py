@@ -11,7 +11,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from . import atomic
+from . import atomic, jsonout
+from .types import HarnessError
 
 PACKAGES = (
     "alignment-harness",
@@ -83,12 +84,27 @@ def base_manifest(argv: list[str]) -> dict[str, Any]:
 
 
 def write_manifest(run_dir: Path, manifest: dict[str, Any]) -> Path:
-    text = json.dumps(manifest, indent=2, sort_keys=True, default=str) + "\n"
+    text = jsonout.dumps(manifest, indent=2, sort_keys=True, default=str) + "\n"
     return atomic.write_text(run_dir / "manifest.json", text)
 
 
-def read_manifest(run_dir: Path) -> dict[str, Any]:
+def read_manifest(run_dir: Path, damaged_ok: bool = False) -> dict[str, Any]:
+    """The run's manifest ({} when there is none). A damaged one is a one-line error, or with
+    ``damaged_ok`` (a run that is about to rewrite it) a warning and {}: nothing in it is trusted."""
     path = run_dir / "manifest.json"
     if not path.is_file():
         return {}
-    return json.loads(path.read_text(encoding="utf-8"))
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(data, dict):
+            raise ValueError("not a JSON object")
+    except (OSError, ValueError) as exc:
+        reason = getattr(exc, "msg", None) or getattr(exc, "strerror", None) or str(exc)
+        if damaged_ok:
+            print(f"warning: {path} is damaged ({reason}); it is rewritten and the report rebuilt", file=sys.stderr)
+            return {}
+        raise HarnessError(
+            f"{path} is damaged ({reason}): run the `harness run` command that made {run_dir} again "
+            "(its results are cached) to rewrite it"
+        ) from None
+    return data

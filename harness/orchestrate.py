@@ -10,7 +10,6 @@ fully cached re-run rebuilds nothing.
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 from pathlib import Path
@@ -18,7 +17,7 @@ from typing import Any
 
 import click
 
-from . import atomic
+from . import atomic, jsonout
 from .context import make_context
 from .devices import check_device
 from .executors import choose_executor, executor_options, stray_executor_options
@@ -67,7 +66,7 @@ def _finish_report(
     force: bool = False,
 ) -> dict[str, Path]:
     key = _report_key(host, run_dir / "table.jsonl", names, options)
-    recorded = read_manifest(run_dir)
+    recorded = read_manifest(run_dir, damaged_ok=True)
     paths = {"md": run_dir / "report.md", "html": run_dir / "report.html", "samples": run_dir / "samples.js"}
     report_files = dict(recorded.get("report_outputs") or {})
     if not force and recorded.get("report_key") == key and _intact(run_dir, report_files, paths.values()):
@@ -174,21 +173,29 @@ def execute_run(
             summary = plan_summary(runner, swaps or None)
         summary["plan_seconds"] = round(time.perf_counter() - t0, 2)
         if as_json:
-            click.echo(json.dumps(summary, indent=2, ensure_ascii=False))
+            click.echo(jsonout.dumps(summary, indent=2, ensure_ascii=False))
         else:
             for line in format_summary(summary):
                 click.echo(line)
         return None
 
     runner.check_available()  # fail before printing or doing anything, in one line
-    for line in format_summary(plan_summary(runner, swaps or None)):
-        click.echo(line, err=True)
-
+    summary = plan_summary(runner, swaps or None)
+    if getattr(store, "read_only", False):
+        work = runner.work()
+        todo = sum(w["needed"] - w["cached"] for section in ("models", "scorers") for w in work[section].values())
+        if todo:
+            raise HarnessError(
+                f"store {str(store.path)!r} is read-only and {todo} item(s) are not in it: make it writable, "
+                "or pass --store with a writable path (a fully cached run reads a read-only store)"
+            )
     run_dir = Path(out) if out else default_run_dir(
         plan.describe(), suite.data, limit, "-rehearsal" if rehearse else ""
     )
-    atomic.ensure_dir(run_dir)
+    atomic.ensure_dir(run_dir)  # an unusable --out fails here, in one line, before any work
     atomic.sweep_temps(run_dir)  # what a killed run left behind
+    for line in format_summary(summary):
+        click.echo(line, err=True)
     manifest.update(
         config=suite.data,
         suite_file=str(suite.path) if suite.path else None,
@@ -207,7 +214,7 @@ def execute_run(
     )
     if swaps:
         manifest["rehearsal"] = {"stand_ins": swaps}
-    old = read_manifest(run_dir)
+    old = read_manifest(run_dir, damaged_ok=True)
     for carried in ("report_key", "report_outputs"):  # the report cache stays valid until checked
         if old.get(carried):
             manifest[carried] = old[carried]

@@ -27,7 +27,7 @@ import jinja2
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
-from . import atomic
+from . import atomic, jsonout
 from .plugins import PluginHost
 from .samples import samples_js, samples_payload
 from .table import iter_markdown_table, write_table
@@ -291,6 +291,6 @@ def write_report(
     atomic.write_text(run_dir / "samples.js", samples_js(payload))
     atomic.write_text(run_dir / "report.md", md_text)
     atomic.write_text(run_dir / "report.html", page)
-    stats = json.dumps(stats_json(results), indent=2, sort_keys=True, default=str) + "\n"
+    stats = jsonout.dumps(stats_json(results), indent=2, sort_keys=True, default=str) + "\n"
     atomic.write_text(run_dir / "stats.json", stats)
     return {"md": run_dir / "report.md", "html": run_dir / "report.html", "samples": run_dir / "samples.js"}

@@ -11,6 +11,7 @@ so an interrupted run resumes where it stopped. Execution goes through an
 from __future__ import annotations
 
 import math
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -310,6 +311,16 @@ class Runner:
 
         try:
             self.executor.execute(unit, timed_sink, progress)
+        except (HarnessError, KeyboardInterrupt):
+            raise
+        except Exception as exc:  # a plugin's bug: one line naming it; finished batches are in the store
+            if os.environ.get("HARNESS_DEBUG"):
+                raise
+            where = f"{section[:-1]} {name!r} (plugin {obj.plugin!r})"
+            raise HarnessError(
+                f"{where} failed: {type(exc).__name__}: {' '.join(str(exc).split())[:300]}; finished batches are "
+                "saved; fix or disable the plugin (HARNESS_DEBUG=1 shows the traceback)"
+            ) from exc
         finally:
             progress.close()
         if started and len(items) > started[1]:

@@ -39,13 +39,13 @@ def _cell(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float):
-        return "" if math.isnan(value) else repr(value)
+        return repr(value) if math.isfinite(value) else ""
     return str(value)
 
 
 def _json_value(value: Any) -> Any:
-    """NaN (a scorer that could not score) is written as null: JSON has no NaN."""
-    return None if isinstance(value, float) and math.isnan(value) else value
+    """NaN (a scorer that could not score) is written as null: JSON has no NaN (nor infinities)."""
+    return None if isinstance(value, float) and not math.isfinite(value) else value
 
 
 def write_table(rows: list[dict[str, Any]], path: str | Path, fmt: str | None = None) -> Path:
@@ -99,6 +99,10 @@ def _coerce(row: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _no_constant(token: str) -> Any:
+    raise ValueError(f"bare {token} is not JSON; write null for a missing score")
+
+
 def read_table(path: str | Path) -> list[dict[str, Any]]:
     """Read and validate a tidy table; errors name the file and what is wrong."""
     path = Path(path)
@@ -115,9 +119,11 @@ def read_table(path: str | Path) -> list[dict[str, Any]]:
                 for n, line in enumerate(fh, 1):
                     if line.strip():
                         try:
-                            rows.append(json.loads(line))
+                            rows.append(json.loads(line, parse_constant=_no_constant))
                         except json.JSONDecodeError as exc:
                             raise HarnessError(f"malformed table {path}: line {n} is not JSON ({exc.msg})") from None
+                        except ValueError as exc:
+                            raise HarnessError(f"malformed table {path}: line {n} is not JSON ({exc})") from None
         elif fmt == "parquet":
             try:
                 import pyarrow.parquet as pq
@@ -144,6 +150,12 @@ def read_table(path: str | Path) -> list[dict[str, Any]]:
             row = _coerce(row)
         except ValueError:
             raise HarnessError(f"table {path}: row {n} has a non-numeric score {row.get('score')!r}") from None
+        score = row.get("score")
+        if isinstance(score, float) and math.isinf(score):
+            raise HarnessError(
+                f"table {path}: row {n} has a non-finite score {score!r}; a score is a finite number, "
+                "or empty (null) when the scorer could not score"
+            )
         if row["kind"] not in KINDS:
             raise HarnessError(f"table {path}: row {n} has kind {row['kind']!r}; valid: {', '.join(KINDS)}")
         out.append(row)

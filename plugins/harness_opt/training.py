@@ -8,10 +8,12 @@ loads with plain ``from_pretrained``. The train log and config are saved beside 
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import os
 import platform
+import sys
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -146,7 +148,8 @@ def train_sft(start: str, out: Path, section: Mapping[str, Any], texts: list[str
                          processing_class=tok, callbacks=[_progress("sft", log)])
     _quiet(trainer)
     log(f"[sft] {len(texts)} texts on {device}")
-    trainer.train()
+    with contextlib.redirect_stdout(sys.stderr):  # trainers print metrics: stdout is for results
+        trainer.train()
     meta = dict(info or {}, stage="sft", start=start, hyper=dict(section), seed=seed, device=device,
                 n_examples=len(texts), versions=_versions())
     result = _finish(trainer, trainer.model, tok, out, meta, t0)
@@ -180,7 +183,8 @@ def train_dpo(start: str, out: Path, section: Mapping[str, Any], triples: list[d
                          processing_class=tok, peft_config=lora, callbacks=[_progress(stage, log)])
     _quiet(trainer)
     log(f"[{stage}] {len(triples)} pairs on {device}")
-    trainer.train()
+    with contextlib.redirect_stdout(sys.stderr):  # trainers print metrics: stdout is for results
+        trainer.train()
     peft_model = trainer.model
     peft_model.save_pretrained(out / "adapter")
     merged = peft_model.merge_and_unload()

@@ -9,15 +9,18 @@ so an interrupted or concurrent build never leaves a half-written model.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
+import sys
 import tempfile
 from collections.abc import Callable, Mapping
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from harness.atomic import remove_dead_builds
 from harness.fingerprint import digest, file_digest
 from harness.types import Context
 
@@ -81,7 +84,8 @@ def ensure_built(home: Path, log: Callable[[str], None] = print) -> Path:
     if (target / "build.json").is_file():
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".build-", dir=target.parent))
+    remove_dead_builds(target.parent, ".build-")  # what a killed build left behind
+    tmp = Path(tempfile.mkdtemp(prefix=f".build-{os.getpid()}-", dir=target.parent))
     try:
         log(f"building tiny-reward in {target} (first use)")
         _build(tmp)
@@ -176,7 +180,8 @@ def _build(out: Path) -> None:
             dataloader_num_workers=0,
         )
         trainer = RewardTrainer(model=model, args=args, train_dataset=data, processing_class=tokenizer)
-        result = trainer.train()
+        with contextlib.redirect_stdout(sys.stderr):  # the trainer prints its metrics: stdout is for results
+            result = trainer.train()
         model = trainer.model.eval()
         model.save_pretrained(out)
         tokenizer.save_pretrained(out)
