@@ -30,13 +30,6 @@
     return node;
   }
 
-  /* texts cut by the max-height get a fade and a pointer; measured after rendering, one page at a time */
-  function markClipped(root) {
-    root.querySelectorAll(".txt").forEach(function (t) {
-      if (t.scrollHeight > t.clientHeight + 1) t.classList.add("more");
-    });
-  }
-
   function fmtScore(v) { return Math.abs(v) >= 1000 ? v.toExponential(2) : v.toFixed(3); }
   function fmtInt(n) { return n.toLocaleString("en-US"); }
 
@@ -203,10 +196,19 @@
       });
     }
     this.matches = out;
+    var t1 = performance.now();
     this.show(0);
-    var count = $("sb-count");
+    $("sb-count").dataset.filterMs = (t1 - t0).toFixed(1);
+    var count = $("sb-count"), applied = ++this.applied;
     count.dataset.ms = (performance.now() - t0).toFixed(1);
-    count.dataset.applied = String(++this.applied);
+    count.dataset.applied = String(applied);
+    // until the frame that shows the result has been drawn: style, layout and paint included
+    requestAnimationFrame(function () {
+      setTimeout(function () {
+        count.dataset.paintMs = (performance.now() - t0).toFixed(1);
+        count.dataset.painted = String(applied);
+      }, 0);
+    });
   };
 
   Browser.prototype.show = function (page) {
@@ -216,7 +218,6 @@
     var body = $("sb-rows"), frag = document.createDocumentFragment();
     for (var k = start; k < end; k++) frag.appendChild(this.row(this.matches[k]));
     body.replaceChildren(frag);
-    markClipped(body);
     var count = $("sb-count");
     count.dataset.matches = String(total);
     count.textContent = total
@@ -323,7 +324,12 @@
         var ta = self.value("tier", a), tb = self.value("tier", b), la = self.value("language", a), lb = self.value("language", b);
         return ta < tb ? -1 : ta > tb ? 1 : la < lb ? -1 : la > lb ? 1 : a - b;
       });
-      kids.push(el("h4", {text: "Across languages, " + self.value("model", i) + " (" + langs.size + " languages, parallel prompts)"}));
+      // the variant shown across languages can be switched: the panel is rebuilt around its sample
+      var pick = el("select", {className: "sb-lang-model", title: "variant shown across languages"});
+      byModel.forEach(function (k, m) { pick.appendChild(new Option(D.values.model[m], String(k))); });
+      pick.value = String(i);
+      pick.addEventListener("change", function () { self.compare(Number(pick.value)); });
+      kids.push(el("h4", null, ["Across languages (" + langs.size + " languages, parallel prompts), variant ", pick]));
       kids.push(el("table", {className: "sb-langs"}, [
         el("thead", null, [el("tr", null, [el("th", {text: "language"}), el("th", {text: "prompt"}), el("th", {text: "response"})].concat(scorerHeads))]),
         el("tbody", null, sameModel.map(function (k) {
@@ -337,7 +343,6 @@
     }
     panel.replaceChildren.apply(panel, kids);
     panel.hidden = false;
-    markClipped(panel);
     panel.style.scrollMarginTop = ($("sb-controls").offsetHeight + 8) + "px";
     panel.scrollIntoView({block: "start"});
   };
@@ -355,7 +360,8 @@
     window.harnessSampleBrowser = b;
     $("sb-status").textContent = "";
     document.body.dataset.samplesReady = (performance.now() - t0).toFixed(1);
-    if (performance.mark) performance.mark("samples-ready");
+    performance.mark("samples-ready");
+    requestAnimationFrame(function () { setTimeout(function () { performance.mark("samples-painted"); }, 0); });
   }
 
   function load() {

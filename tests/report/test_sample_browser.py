@@ -132,6 +132,12 @@ def test_side_by_side_shows_every_variant_and_every_language(page, report_dir: P
     langs = panel.locator(".sb-langs tbody tr").evaluate_all("els => els.map(e => e.dataset.language)")
     assert sorted(langs) == sorted(synth.LANGS)
     assert "4 languages, parallel prompts" in panel.inner_text()
+    texts = panel.locator(".sb-langs td.response").all_inner_texts()  # the clicked variant, dpo
+    want = {lang: f"dpo answers beta-helpful-003 in {lang}" for lang in synth.LANGS} | {"sw": synth.NEEDLE}
+    assert sorted(texts) == sorted(want.values())
+    panel.locator("select.sb-lang-model").select_option(label="base")  # another variant across languages
+    texts = panel.locator(".sb-langs td.response").all_inner_texts()
+    assert sorted(texts) == sorted(f"base answers beta-helpful-003 in {lang}" for lang in synth.LANGS)
     panel.locator(".sb-close").click()
     assert not panel.is_visible()
     assert page.errors == []
