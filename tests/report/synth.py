@@ -73,6 +73,8 @@ def table(
                             "truncated": False,
                             "generation_key": f"g{i}",
                         }
+                        if lang == "sw" and source == "alpha":  # e.g. a translate-test scorer's translation
+                            base["response_translation"] = f"in English: {response}"
                         samples.append(base)
     for scorer in ("reward", "fidelity", *extra_scorers):
         for i, s in enumerate(samples):

@@ -100,6 +100,26 @@ def test_search_finds_a_known_response(page, report_dir: Path):
     assert page.errors == []
 
 
+def test_translations_show_beside_the_texts(page, report_dir: Path):
+    p = page.open(report_dir / "report.html")
+    _settle(p, lambda: p.fill("#sb-q", "base answers alpha-harmful-002 in"))
+    _settle(p, lambda: p.select_option("#sb-language", label="sw"))
+    row = p.locator("#sb-rows tr.sb-row")
+    assert row.count() == 1
+    # the English prompt of the same id, and the row's own translation of the response
+    assert row.locator("td.prompt .tr").inner_text().splitlines() == [
+        "ENGLISH PROMPT, SAME ID",
+        "[en] harmful prompt 2 of alpha",
+    ]
+    assert row.locator("td.response .tr .txt").inner_text() == "in English: base answers alpha-harmful-002 in sw"
+    _settle(p, lambda: p.select_option("#sb-source", label="beta"))
+    _settle(p, lambda: p.fill("#sb-q", "base answers beta-harmful-002 in"))
+    assert "machine-translated" in p.locator("#sb-rows tr.sb-row td.meta").inner_text()
+    _settle(p, lambda: p.select_option("#sb-language", label="en"))
+    assert p.locator("#sb-rows tr.sb-row td.prompt .tr").count() == 0  # English needs no translation
+    assert page.errors == []
+
+
 def test_sort_by_score_orders_the_rows(page, report_dir: Path, rows):
     p = page.open(report_dir / "report.html")
     _settle(p, lambda: p.select_option("#sb-sort", label="reward: highest first"))
