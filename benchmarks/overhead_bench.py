@@ -83,9 +83,9 @@ def _timed_runs(host: Any, args: dict[str, Any], out: Path, spent: dict[str, flo
     from harness.orchestrate import execute_run, rebuild_report
 
     try:
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         execute_run(host, **args)
-        first = time.perf_counter() - t
+        first, first_cpu = time.perf_counter() - t, time.process_time() - c
         phases = {k: round(v, 3) for k, v in spent.items()}
         spent.clear()
         t = time.perf_counter()
@@ -98,12 +98,14 @@ def _timed_runs(host: Any, args: dict[str, Any], out: Path, spent: dict[str, flo
     report = time.perf_counter() - t
     rows = sum(1 for _ in (out / "table.jsonl").open(encoding="utf-8"))
     return {
+        "load_average": round(os.getloadavg()[0], 2),
         "rows": rows,
         "run_s": round(first, 3),
         "cached_rerun_s": round(rerun, 3),
         "report_s": round(report, 3),
         "phases_s": phases,
         "ms_per_row": round(1000 * first / rows, 4),
+        "cpu_ms_per_row": round(1000 * first_cpu / rows, 4),  # steadier than wall time on a shared machine
         "rerun_ms_per_row": round(1000 * rerun / rows, 4),
     }
 

@@ -13,7 +13,7 @@ from typing import Any
 from .choices import resolve_names, split_csv, unknown
 from .plugins import PluginHost
 from .suite import Suite
-from .types import HarnessError, TierScheme
+from .types import HarnessError, Prompt, TierScheme
 
 UNTIERED = "untiered"
 
@@ -92,6 +92,19 @@ class Plan:
             "tier_scheme": self.scheme.name,
             "tiers": {code: self.tier_of(code) for code in self.requested_langs},
         }
+
+
+def first_per_kind(prompts: list[Prompt], limit: int | None) -> list[Prompt]:
+    """The first ``limit`` prompts of each kind, in order (what ``--limit`` keeps); all when None."""
+    if limit is None:
+        return prompts
+    seen: dict[str, int] = {}
+    kept = []
+    for p in prompts:
+        if seen.get(p.kind, 0) < limit:
+            kept.append(p)
+            seen[p.kind] = seen.get(p.kind, 0) + 1
+    return kept
 
 
 def _pick(what: str, value: str | None, suite_names: list[str], registered: dict[str, Any]) -> list[str]:

@@ -143,7 +143,9 @@ def format_summary(s: dict[str, Any]) -> list[str]:
             f"  {what}: {c['needed']} distinct needed, {c['cached']} cached, {c['to_do']} to do "
             f"(~{est[tokens]:,} tokens)"
         )
-    if est["seconds"]:
+    if est["seconds"] and not any(v is not None for v in est["seconds"].values()):
+        lines.append("  time: no speed measured on this machine yet (every run records one)")
+    elif est["seconds"]:
         parts = [f"{n} {'?' if v is None else f'{v:.0f}s'}" for n, v in est["seconds"].items()]
         total = "unknown" if est["total_seconds"] is None else f"~{est['total_seconds']:.0f}s"
         lines.append(

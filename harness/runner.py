@@ -21,7 +21,7 @@ from typing import Any
 from .accounting import Accounting, record_throughput
 from .context import make_context
 from .executors import BarProgress, LocalExecutor, resources_of
-from .plan import Plan
+from .plan import Plan, first_per_kind
 from .plugins import PluginHost
 from .store import Store, generation_key, score_key
 from .translation import planned_translations, release_translators
@@ -121,14 +121,7 @@ class Runner:
                     before = planned_translations()
                     prompts = list(obj.load(lang, ctx))
                     self.translations_todo[(source, lang)] = planned_translations() - before
-                    if self.limit is not None:
-                        kept: list[Prompt] = []
-                        per_kind: dict[str, int] = {}
-                        for p in prompts:
-                            if per_kind.get(p.kind, 0) < self.limit:
-                                kept.append(p)
-                                per_kind[p.kind] = per_kind.get(p.kind, 0) + 1
-                        prompts = kept
+                    prompts = first_per_kind(prompts, self.limit)
                     out[(source, lang)] = prompts
                     self.data_fingerprints[f"{source}/{lang}"] = obj.fingerprint(lang, ctx)
             self._prompts = out

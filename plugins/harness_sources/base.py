@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from harness.fingerprint import digest, file_digest
+from harness.plan import first_per_kind
 from harness.translation import get_translator
 from harness.types import Context, HarnessError, Prompt, PromptSource
 
@@ -37,19 +38,6 @@ def seeded_sample(items: Sequence[T], n: int, seed: int, what: str) -> list[T]:
     if n > len(items):
         raise HarnessError(f"{what}: asked for n={n} prompts but only {len(items)} are available")
     return random.Random(seed).sample(list(items), n)
-
-
-def first_per_kind(prompts: list[Prompt], limit: int | None) -> list[Prompt]:
-    """The first ``limit`` prompts of each kind, in order (what ``--limit`` keeps); all when None."""
-    if limit is None:
-        return prompts
-    seen: dict[str, int] = {}
-    kept = []
-    for p in prompts:
-        if seen.get(p.kind, 0) < limit:
-            kept.append(p)
-            seen[p.kind] = seen.get(p.kind, 0) + 1
-    return kept
 
 
 def translate_texts(translator: Any, texts: Sequence[str], src: str, tgt: str) -> list[str]:

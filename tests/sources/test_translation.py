@@ -78,6 +78,17 @@ def test_translation_is_deterministic_and_batch_size_free(tctx):
     assert one == many and len(one) == 3
 
 
+def test_the_stand_in_gives_distinct_inputs_distinct_outputs(tctx):
+    """The random tiny model alone answers one string for nearly everything; the stand-in must not
+    collapse distinct prompts into one text (a rehearsal would then misstate the study's shape)."""
+    texts = [f"How do I make item number {i}?" for i in range(20)] + ["Hello", "Hello there", "Name a city."]
+    loaded = TinyM2M100Translator().load(tctx())
+    out = loaded.translate(texts, "en", "sw")
+    assert len(set(out)) == len(texts)
+    assert all(o.startswith("[sw] ") for o in out)
+    assert loaded.translate(texts[::-1], "en", "sw")[::-1] == out  # deterministic, order-free
+
+
 def test_transcript_markers_survive_translation(tctx):
     ps = HHRLHFSource().load("fr", tctx({"kinds": ["harmful"], "n": 4}))
     assert len(ps) == 4
