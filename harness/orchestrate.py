@@ -259,7 +259,7 @@ def execute_run(
     )
     click.echo(accounting.summary(), err=True)
     click.echo(f"run directory: {run_dir}")
-    click.echo(f"report: {paths['md']}")
+    click.echo(f"report: {paths['md']}\nreport: {paths['html']}")
     accounting.check()  # unexplained missing rows: everything is written, but the run fails naming them
     return run_dir
 
