@@ -136,7 +136,7 @@ def _banners(manifest: Mapping[str, Any], rows: list[dict[str, Any]]) -> list[di
     if rehearsal:
         stand_ins = (rehearsal.get("stand_ins") or {}) if isinstance(rehearsal, Mapping) else {}
         pairs = ", ".join(
-            f"`{real}` by `{v if isinstance(v, str) else json.dumps(v, sort_keys=True)}`"
+            f"`{real}` replaced by `{v if isinstance(v, str) else json.dumps(v, sort_keys=True)}`"
             for real, v in sorted(stand_ins.items())
         )
         out.append(
@@ -174,7 +174,7 @@ def _facts(manifest: Mapping[str, Any], rows: list[dict[str, Any]]) -> list[str]
         tiers.setdefault(tier or "?", []).append(lang)
     scored = sum(not _no_score(r) for r in rows)
     facts = [f"suite: `{config['name']}`"] if config.get("name") else []
-    facts.append(f"rows: {len(rows)} scored generations" + (f" ({scored} with a score)" if scored < len(rows) else ""))
+    facts.append(f"rows: {len(rows)} in the tidy table" + (f", {scored} with a score" if scored < len(rows) else ""))
     facts.append(f"models: {', '.join(sorted({str(r['model']) for r in rows}))}")
     facts.append(f"languages: {', '.join(sorted({str(r['language']) for r in rows}))}")
     facts.append("tiers: " + "; ".join(f"{tier} ({', '.join(langs)})" for tier, langs in sorted(tiers.items())))

@@ -57,7 +57,8 @@ def test_a_rehearsal_and_a_partial_run_say_so_at_the_top(tmp_path: Path, rows):
     write_synthetic_report(tmp_path, rows, manifest)
     md = (tmp_path / "report.md").read_text()
     top = md.split("## Verdict", 1)[0]
-    assert "**Rehearsal with offline stand-ins** (`deberta-reward` by `tiny-reward`, `opt-350m` by `tiny-opt`)" in top
+    swaps = "`deberta-reward` replaced by `tiny-reward`, `opt-350m` replaced by `tiny-opt`"
+    assert f"**Rehearsal with offline stand-ins** ({swaps})" in top
     assert "**Partial results**: 360 of 400 planned rows have a score" in top
     assert "(missing: generation failed: 30; no score: 4); 6 rows are missing without a reason." in top
     html = (tmp_path / "report.html").read_text()
