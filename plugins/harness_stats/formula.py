@@ -110,6 +110,18 @@ def parse_random(text: str, columns: set[str] | None = None) -> list[RandomTerm]
                 f"random formula names {', '.join(missing)}, not a column of the analysis frame "
                 f"(columns: {', '.join(sorted(columns))})"
             )
+    for t in terms:
+        if t.factor is None:
+            continue
+        for u in terms:
+            same_group = u.factor is None and set(u.group) == set(t.group)
+            flat = u.factor is None and set(u.group) == {*t.group, t.factor}
+            if same_group or flat:
+                raise FormulaError(
+                    f"{t.label} and {u.label} are not identifiable together: the slopes' covariance already "
+                    f"contains {'an intercept per ' + t.group_name if same_group else 'a variance per level'}; "
+                    "keep one of them"
+                )
     labels = [t.label for t in terms]
     dupes = sorted({x for x in labels if labels.count(x) > 1})
     if dupes:

@@ -79,14 +79,23 @@ def _plan_shape(
     notes = []
     counts = {"harmful": 0, "helpful": 0}
     for name in plan.sources:
-        if not plan.langs_by_source.get(name):
+        codes = plan.langs_by_source.get(name)
+        if not codes or items:
             continue
         source = state.host.sources[name]
-        n = state.context("sources", name, suite).options.get("n")
-        if n is None and not items:
-            raise HarnessError(f"source {name} has no option n (prompts per language); give --items HARMFUL,HELPFUL")
-        for kind in source.kinds:
-            counts[kind] = counts.get(kind, 0) + int(n or 0)
+        ctx = state.context("sources", name, suite)
+        n = ctx.options.get("n")
+        if n and len(source.kinds) == 1:  # n prompts per language, all of the source's one kind
+            counts[source.kinds[0]] += int(n)
+            continue
+        try:  # n unset ("all") or two kinds: count one language's prompts (parallel across languages)
+            prompts = source.load(codes[0], ctx)
+        except Exception as exc:  # noqa: BLE001 - any loading problem becomes the same actionable message
+            raise HarnessError(
+                f"cannot count the prompts of source {name} ({exc}); give --items HARMFUL,HELPFUL"
+            ) from None
+        for prompt in prompts:
+            counts[prompt.kind] = counts.get(prompt.kind, 0) + 1
     if items:
         try:
             harmful, helpful = (int(x) for x in items.split(","))

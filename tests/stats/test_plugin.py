@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -48,3 +49,14 @@ def test_simulate_command_prints_both_rates():
     assert "language:variant 0.5" in result.output  # the data-generating SDs are shown
     bad = CliRunner().invoke(cli, ["simulate", "--sd", "langauge=1"])
     assert bad.exit_code != 0 and "did you mean 'language'" in str(bad.exception)
+
+
+def test_power_command_plans_the_suite_and_reports_the_minimum_detectable_effect(tmp_path):
+    env = {**os.environ, "HARNESS_HOME": str(tmp_path)}
+    cmd = [sys.executable, "-c", "from harness.cli import main; main()", "power", "--suite", "demo", "--n", "3"]
+    out = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    assert out.returncode == 0, out.stderr
+    assert "4 models x (10 harmful + 10 helpful) items x (3 low + 4 high) languages" in out.stdout
+    assert "minimum detectable three-way effect at 80% power" in out.stdout
+    bad = subprocess.run([*cmd, "--items", "fifty"], capture_output=True, text=True, env=env)
+    assert bad.returncode == 2 and "--items fifty: expected two counts" in bad.stderr

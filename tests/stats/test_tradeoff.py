@@ -75,7 +75,14 @@ def test_random_formula_option_and_bad_formulas(planted):
     slopes = TradeoffStatistic().compute(planted, {"random": "(1|item) + (1|language:item) + (0 + variant|language)"})
     vc = slopes.data["fits"][0]["variance_components"]
     assert {"language: variantbase", "language: variantdpo"} <= set(vc)
-    for bad, words in [("(1|lang)", "not a column"), ("1|item", "form (lhs | group)"), ("(1||item)", "'||'")]:
+    cases = [
+        ("(1|lang)", "not a column"),
+        ("1|item", "form (lhs | group)"),
+        ("(1||item)", "'||'"),
+        ("(1|item) + (1|language) + (0 + variant|language)", "not identifiable together"),
+        ("(1|item) + (1|language:variant) + (0 + variant|language)", "not identifiable together"),
+    ]
+    for bad, words in cases:
         with pytest.raises(HarnessError, match="tradeoff.random") as err:
             TradeoffStatistic().compute(planted, {"random": bad})
         assert words in str(err.value)
