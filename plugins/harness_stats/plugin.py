@@ -27,8 +27,9 @@ def harness_register_stats(register: Any) -> None:
         register(stat)
 
 
-def _variances_from_table(path: str, random: str | None) -> dict[str, float]:
-    """Variance components of an earlier run's table, fitted with the default (or given) random formula."""
+def _variances_from_table(path: str) -> dict[str, float]:
+    """Variance components of an earlier run's table, fitted with the default random formula (the
+    data-generating process has exactly its components)."""
     from harness.table import read_table
     from harness.types import HarnessError
 
@@ -36,7 +37,7 @@ def _variances_from_table(path: str, random: str | None) -> dict[str, float]:
 
     try:
         frame = design_frames(read_table(path), {})[0]
-        return fit_frame(frame["frame"], random, check=False).variance_components()
+        return fit_frame(frame["frame"], None, check=False).variance_components()
     except NotEstimable as exc:
         raise HarnessError(f"--from-table {path}: {exc}") from None
 
@@ -189,7 +190,7 @@ def harness_register_commands(cli: Any) -> None:
                 raise HarnessError(f"--random: {exc}") from None
         design = SimDesign(variants=variants, items_per_kind=items, low_languages=low, high_languages=high)
         if from_table:
-            design = design_from_variances(design, _variances_from_table(from_table, random))
+            design = design_from_variances(design, _variances_from_table(from_table))
         over = _sd_overrides(sds)
         if over:
             design = design_from_variances(
@@ -225,7 +226,7 @@ def harness_register_commands(cli: Any) -> None:
         from .power import describe, power_for_plan
 
         n_models, counts, per_tier, notes = _plan_shape(state, suite_name, langs, models, sets, items)
-        variances = _variances_from_table(from_table, random) if from_table else None
+        variances = _variances_from_table(from_table) if from_table else None
         try:
             result = power_for_plan(n_models, counts, per_tier, variances, n=n, seed=seed, random=random)
         except ValueError as exc:

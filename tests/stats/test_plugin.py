@@ -8,6 +8,7 @@ import sys
 
 import click
 import pluggy
+import pytest
 from click.testing import CliRunner
 
 from harness import hookspecs
@@ -37,6 +38,28 @@ def test_import_is_cheap():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_simulate_takes_variance_components_from_a_table(tmp_path):
+    import numpy as np
+    from harness_stats.mixed import design_frames, fit_frame
+    from harness_stats.simulate import SimDesign, simulate_rows
+
+    from harness.table import read_table, write_table
+
+    design = SimDesign(variants=2, items_per_kind=10, low_languages=3, high_languages=3, sd_language_item=0.0)
+    table = write_table(simulate_rows(np.random.default_rng(3), 0.0, design), tmp_path / "t.csv")
+    cli = click.Group("harness")
+    _manager().hook.harness_register_commands(cli=cli)
+    args = ["simulate", "--from-table", str(table), "--n-null", "1", "--n-effect", "0", "--models", "2"]
+    result = CliRunner().invoke(cli, [*args, "--items", "10", "--low", "3", "--high", "3"])
+    assert result.exit_code == 0, result.output
+    sds = dict(
+        part.rsplit(" ", 1) for part in result.output.split("data-generating SDs: ")[1].split("\n")[0].split(", ")
+    )
+    fitted = fit_frame(design_frames(read_table(table), {})[0]["frame"], None).variance_components()
+    for name, value in sds.items():  # the SDs shown are the table's fitted ones, not the defaults
+        assert float(value) == pytest.approx(fitted[name] ** 0.5, abs=1e-3), name
 
 
 def test_simulate_command_prints_both_rates():
