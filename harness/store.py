@@ -124,6 +124,11 @@ def store_error(path: Path, exc: sqlite3.Error, read_only: bool = False) -> Harn
             f"{where} is damaged ({msg}): run `harness store repair --store {path}` to keep what is readable, "
             "or move the file aside and run again (everything is then recomputed)"
         )
+    if "I/O error" in msg:
+        return HarnessError(
+            f"{where}: disk I/O error (a full or failing disk); free some space or check the disk, then run again "
+            "(finished batches are kept)"
+        )
     if "full" in msg:
         return HarnessError(f"{where}: the disk is full; free some space and run again (finished batches are kept)")
     if "readonly" in msg or "read-only" in msg or read_only:
