@@ -133,8 +133,8 @@ def store_error(path: Path, exc: sqlite3.Error, read_only: bool = False) -> Harn
         return HarnessError(f"{where}: the disk is full; free some space and run again (finished batches are kept)")
     if "readonly" in msg or "read-only" in msg or read_only:
         return HarnessError(
-            f"{where} is read-only and this command has results to store: make it writable, or pass "
-            "--store with a writable path (a fully cached run reads a read-only store)"
+            f"{where} is read-only and this command has results to store: make it (and its -wal/-shm files) "
+            "writable, or pass --store with a writable path (a fully cached run reads a read-only store)"
         )
     if "unable to open" in msg:
         return HarnessError(f"cannot open {where}: check that its folder exists and is readable")
@@ -148,8 +148,9 @@ def _can_write(path: Path) -> bool:
     import os
 
     folder = path.parent
-    if path.exists() and not os.access(path, os.W_OK):
-        return False
+    for f in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):  # a read-only run may leave a 0444 -shm
+        if f.exists() and not os.access(f, os.W_OK):
+            return False
     try:
         probe = folder / f".{path.name}.probe-{os.getpid()}-{threading.get_ident()}"
         probe.touch()
