@@ -95,8 +95,13 @@ def test_demo_report_opens_in_chromium_with_the_verdict_and_every_sample(demo_ru
     out = demo_runs[0]
     rows = [json.loads(line) for line in (out / "table.jsonl").read_text().splitlines()]
     p = page.open(out / "report.html")
-    assert "trade-off" in p.inner_text("#verdict .verdict")
-    assert p.locator("#verdict figure img").count() == 1
+    assert p.locator("main h2").first.inner_text() == "Verdict"
+    # the html's verdict is report.md's: the same headline figure (or none), the same first sentence
+    md_verdict = (out / "report.md").read_text().split("## Verdict", 1)[1].split("\n## ", 1)[0]
+    assert p.locator("#verdict figure img").count() == md_verdict.count("![")
+    first = md_verdict.strip().splitlines()[0].replace("**", "")
+    assert first[:60] in p.inner_text("#verdict .verdict")
+    assert p.locator("img").count() >= 3
     p.wait_for_function("Array.from(document.images).every(i => i.complete && i.naturalWidth > 0)")
     generations = {(r["model"], r["source"], r["kind"], r["language"], r["prompt_id"]) for r in rows}
     assert int(p.get_attribute("#sb-count", "data-matches")) == len(generations) == len(rows) // 2
