@@ -51,6 +51,7 @@ class CliState:
         batch_size: int | str = "auto",
         train_missing: bool = False,
         cache: Any = None,
+        dtype: str = "auto",
     ) -> Context:
         registry = self.host.registries.get(section, {})
         if name not in registry:
@@ -67,6 +68,7 @@ class CliState:
             name,
             cache=cache,
             device=device,
+            dtype=dtype,
             batch_size=batch_size,
             train_missing=train_missing,
         )
@@ -342,6 +344,13 @@ def build_cli(host: PluginHost) -> click.Group:
     @click.option("--batch-size", default="auto", show_default=True, help="N or auto.")
     @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
     @click.option(
+        "--dtype",
+        type=click.Choice(["auto", "fp32", "bf16", "fp16"]),
+        default="auto",
+        show_default=True,
+        help="Models' and scorers' dtype; auto: fp32 on CPU, the checkpoint's on a GPU.",
+    )
+    @click.option(
         "--out", type=click.Path(file_okay=False), default=None, help="Run directory (default results/SUITE-HASH)."
     )
     @click.option(
@@ -377,6 +386,7 @@ def build_cli(host: PluginHost) -> click.Group:
         limit,
         batch_size,
         device,
+        dtype,
         out,
         store_path,
         train_missing,
@@ -414,6 +424,7 @@ def build_cli(host: PluginHost) -> click.Group:
             limit=limit,
             batch_size=bs,
             device=device,
+            dtype=dtype,
             out=out,
             store_path=store_path,
             train_missing=train_missing,

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .devices import check_device, resolve_device
+from .dtypes import run_dtype
 from .paths import data_dir, harness_home
 from .plugins import PluginHost
 from .suite import Suite
@@ -42,6 +43,7 @@ def make_context(
     *,
     cache: Cache | None = None,
     device: str = "auto",
+    dtype: str = "auto",
     batch_size: int | str = "auto",
     train_missing: bool = False,
     log: Callable[[str], None] = _stderr,
@@ -55,11 +57,13 @@ def make_context(
         options.update(suite.options(section, name))
     options, resources = split_resources(options)
     data = suite.data if suite else {}
+    concrete = resolve_device(device)
     return Context(
         options=options,
         resources=resources,
         generation=generation_settings(suite),
-        device=resolve_device(device),
+        device=concrete,
+        dtype=run_dtype(dtype, concrete),
         batch_size=batch_size,
         seed=int(data.get("seed", 0)),
         home=harness_home(),

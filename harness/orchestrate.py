@@ -19,7 +19,8 @@ import click
 
 from . import atomic, jsonout
 from .context import make_context
-from .devices import check_device
+from .devices import check_device, resolve_device
+from .dtypes import SHORT, canonical, dtype_note, run_dtype
 from .executors import choose_executor, executor_options, stray_executor_options
 from .fingerprint import digest, file_digest
 from .manifest import base_manifest, now, read_manifest, write_manifest
@@ -130,6 +131,7 @@ def execute_run(
     executor_settings: dict[str, Any] | None = None,
     rehearse: bool = False,
     as_json: bool = False,
+    dtype: str = "auto",
 ) -> Path | None:
     t0 = time.perf_counter()
     loads_before = dict(TRANSLATOR_LOADS)
@@ -152,7 +154,9 @@ def execute_run(
         sources=sources,
         scorers=scorers,
         stats=stats,
-        context_for=lambda section, name: make_context(host, suite, section, name, cache=store, device=device),
+        context_for=lambda section, name: make_context(
+            host, suite, section, name, cache=store, device=device, dtype=dtype
+        ),
     )
     check_set_targets(host, plan, sets, TOP_KEYS)
     runner = Runner(
@@ -160,6 +164,7 @@ def execute_run(
         plan,
         store,
         device=device,
+        dtype=dtype,
         batch_size=batch_size,
         train_missing=train_missing,
         limit=limit,
@@ -190,12 +195,16 @@ def execute_run(
                 "or pass --store with a writable path (a fully cached run reads a read-only store)"
             )
     run_dir = Path(out) if out else default_run_dir(
-        plan.describe(), suite.data, limit, "-rehearsal" if rehearse else ""
+        plan.describe(), suite.data, limit,
+        ("-rehearsal" if rehearse else "") + ("" if canonical(dtype) == "auto" else f"-{SHORT[canonical(dtype)]}"),
     )
     atomic.ensure_dir(run_dir)  # an unusable --out fails here, in one line, before any work
     atomic.sweep_temps(run_dir)  # what a killed run left behind
     for line in format_summary(summary):
         click.echo(line, err=True)
+    note = dtype_note(run_dtype(dtype, resolve_device(device)), resolve_device(device))
+    if note:
+        click.echo(note, err=True)
     manifest.update(
         config=suite.data,
         suite_file=str(suite.path) if suite.path else None,
@@ -203,6 +212,7 @@ def execute_run(
         options={
             "batch_size": batch_size,
             "device": device,
+            "dtype": dtype,
             "limit": limit,
             "train_missing": train_missing,
             "executor": chosen.name,

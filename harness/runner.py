@@ -65,6 +65,7 @@ class Runner:
         store: Store,
         *,
         device: str = "auto",
+        dtype: str = "auto",
         batch_size: int | str = "auto",
         train_missing: bool = False,
         limit: int | None = None,
@@ -74,6 +75,7 @@ class Runner:
     ) -> None:
         self.host, self.plan, self.store = host, plan, store
         self.device, self.batch_size, self.train_missing = device, batch_size, train_missing
+        self.dtype = dtype
         self.limit = limit
         self.executor = executor or LocalExecutor()
         self.show_progress = progress
@@ -102,6 +104,7 @@ class Runner:
             name,
             cache=self.store,
             device=self.device,
+            dtype=self.dtype,
             batch_size=self.batch_size,
             train_missing=self.train_missing,
             log=self.log,

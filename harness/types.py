@@ -201,6 +201,8 @@ class Context:
     options: Mapping[str, Any] = field(default_factory=dict)
     generation: GenerationSettings = field(default_factory=GenerationSettings)
     device: str = "cpu"
+    #: the run's ``--dtype`` (float32/bfloat16/float16; ``auto`` only on a GPU): see harness.dtypes
+    dtype: str = "float32"
     batch_size: int | str = "auto"
     seed: int = 0
     home: Path = Path("~/.cache/harness").expanduser()

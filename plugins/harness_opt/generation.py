@@ -9,19 +9,44 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from harness.types import GenerationOutput, GenerationSettings, LoadedModel, Prompt
+from harness.types import Context, GenerationOutput, GenerationSettings, LoadedModel, Prompt
 
+from .fastpath import RAGGED, left_pads, preallocated_cache, register_ragged
 from .prompting import format_prompt
 
 #: Batch cap on CPU: larger batches barely raise throughput there and pad more.
 CPU_BATCH_CAP = 16
 
 
-def resolve_dtype(dtype: str | None, device: str) -> str:
-    """float32 on CPU; float16 on CUDA (OPT's training dtype) unless the option says otherwise."""
-    if dtype in (None, "", "auto"):
-        return "float16" if device.startswith("cuda") else "float32"
-    return str(dtype)
+#: The dtype OPT checkpoints are published in: what ``auto`` means on a GPU.
+CHECKPOINT_DTYPE = "float16"
+
+
+def model_dtype(ctx: Context) -> str:
+    """The variant's ``dtype`` option when set, else the run's ``--dtype``; ``auto``: fp32 on CPU,
+    float16 (OPT's checkpoint dtype) on CUDA. Part of the fingerprint."""
+    from harness.devices import resolve_device
+    from harness.dtypes import component_dtype
+
+    return component_dtype(ctx.options.get("dtype"), ctx.dtype, resolve_device(ctx.device), CHECKPOINT_DTYPE)
+
+
+def half_precision(dtype: str) -> bool:
+    return dtype in ("bfloat16", "float16")
+
+
+def use_ragged_attention(model: Any) -> bool:
+    """Half precision: switch the model to ragged attention (batch-invariant tokens, see fastpath)."""
+    import torch
+
+    cfg = model.config
+    if next(model.parameters()).dtype not in (torch.bfloat16, torch.float16):
+        return False
+    if getattr(cfg, "num_key_value_heads", None) not in (None, getattr(cfg, "num_attention_heads", None)):
+        return False
+    register_ragged()
+    model.set_attn_implementation(RAGGED)
+    return True
 
 
 class LoadedOpt(LoadedModel):
@@ -38,6 +63,8 @@ class LoadedOpt(LoadedModel):
             tokenizer.pad_token = tokenizer.eos_token
         self.max_positions = int(getattr(model.config, "max_position_embeddings", 2048))
         self.max_prompt_tokens = max(8, self.max_positions - settings.max_new_tokens)
+        self.fast = hasattr(model, "set_attn_implementation")  # a transformers model: fastpath applies
+        self.ragged = self.fast and use_ragged_attention(model)
 
     def _gen_config(self):
         from transformers import GenerationConfig
@@ -60,8 +87,12 @@ class LoadedOpt(LoadedModel):
         full = self.tokenizer(texts, padding=False, truncation=False, verbose=False)["input_ids"]
         enc = self.tokenizer(texts, return_tensors="pt", padding=True, truncation=True,
                              max_length=self.max_prompt_tokens).to(self.device)
-        with torch.inference_mode():
-            out = self.model.generate(**enc, generation_config=self._gen_config())
+        width = int(enc["input_ids"].shape[1])
+        pads = (width - enc["attention_mask"].sum(dim=1)).tolist()
+        extra = {"past_key_values": preallocated_cache(self.model, width + self.settings.max_new_tokens)} \
+            if self.fast else {}
+        with torch.inference_mode(), left_pads(pads):
+            out = self.model.generate(**enc, generation_config=self._gen_config(), **extra)
         new = out[:, enc["input_ids"].shape[1]:].tolist()
         eos = self.tokenizer.eos_token_id
         results = []

@@ -50,13 +50,13 @@ class RandomOptVariant(ModelVariant):
     def fingerprint(self, ctx: Context) -> str:
         from harness.devices import resolve_device
 
-        from .generation import resolve_dtype
+        from .generation import model_dtype
 
         check_format(ctx.generation.prompt_format)
         device = resolve_device(ctx.device)
         _, tok_id = self._tokenizer(ctx)
         return digest("harness_opt/v1", self.name, OPT_350M_CONFIG, int(ctx.options.get("seed", 0)), tok_id,
-                      ctx.generation.as_dict(), resolve_dtype(ctx.options.get("dtype"), device), device)
+                      ctx.generation.as_dict(), model_dtype(ctx), device)
 
     def load(self, ctx: Context) -> LoadedModel:
         from .builders import ensure_tiny_base, random_350m

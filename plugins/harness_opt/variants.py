@@ -129,14 +129,14 @@ class OptVariant(ModelVariant):
     def fingerprint(self, ctx: Context) -> str:
         from harness.devices import resolve_device
 
-        from .generation import resolve_dtype
+        from .generation import model_dtype
 
         check_format(ctx.generation.prompt_format)
         plan = self.plan(ctx)
         device = resolve_device(ctx.device)
         return digest(
             FORMAT_VERSION, self.name, self.family, self.recipe, plan.weights_identity,
-            ctx.generation.as_dict(), resolve_dtype(ctx.options.get("dtype"), device), device,
+            ctx.generation.as_dict(), model_dtype(ctx), device,
         )
 
     def is_available(self, ctx: Context) -> str | None:
@@ -237,12 +237,12 @@ def load_causal_lm(source: str, ctx: Context, info: dict[str, Any] | None = None
 
     from harness.devices import resolve_device
 
-    from .generation import LoadedOpt, resolve_dtype
+    from .generation import LoadedOpt, model_dtype
     from .training import quiet_libraries
 
     quiet_libraries()
     device = resolve_device(ctx.device)
-    dtype = getattr(torch, resolve_dtype(ctx.options.get("dtype"), device))
+    dtype = getattr(torch, model_dtype(ctx))
     trust = bool(ctx.options.get("trust_remote_code", False))
     try:
         tok = AutoTokenizer.from_pretrained(tokenizer_source or source, trust_remote_code=trust)

@@ -14,11 +14,14 @@ the same shapes whatever the batch size, and scores are identical bit for bit.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from itertools import groupby
+from pathlib import Path
 from typing import Any
 
 from harness.devices import resolve_device
+from harness.dtypes import component_dtype
 from harness.fingerprint import digest
 from harness.types import Context, HarnessError, LoadedScorer, ScoreOutput, Scorer, ScoreRequest
 
@@ -33,20 +36,24 @@ REWARD_OPTIONS: Mapping[str, Any] = {
     "max_length": 512,
     "micro_batch": 8,
     "pad_to_multiple_of": 32,
-    "dtype": "float32",
+    "dtype": "auto",
     "trust_remote_code": False,
 }
 
 
-def _torch_dtype(name: str, device: str) -> Any:
-    import torch
+def checkpoint_dtype(resolved: ResolvedModel) -> str | None:
+    """The dtype a local checkpoint's config.json declares (what ``auto`` means on a GPU)."""
+    config = Path(resolved.source) / "config.json"
+    if not config.is_file():
+        return None
+    data = json.loads(config.read_text(encoding="utf-8"))
+    return data.get("dtype") or data.get("torch_dtype")
 
-    if device == "cpu" and name != "float32":
-        raise HarnessError(f"reward scorers run in float32 on CPU; got dtype={name!r}")
-    try:
-        return {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}[name]
-    except KeyError:
-        raise HarnessError(f"unknown dtype {name!r}; valid: float32, float16, bfloat16") from None
+
+def scorer_dtype(option: Any, ctx: Context, resolved: ResolvedModel) -> str:
+    """The scorer's ``dtype`` option when set, else the run's ``--dtype`` (fp32 on CPU under auto)."""
+    device = resolve_device(ctx.device)
+    return component_dtype(None if option is None else str(option), ctx.dtype, device, checkpoint_dtype(resolved))
 
 
 class LoadedRewardModel(LoadedScorer):
@@ -120,7 +127,7 @@ class LoadedRewardModel(LoadedScorer):
 
 
 def load_reward_model(resolved: ResolvedModel, ctx: Context, options: Mapping[str, Any]) -> LoadedRewardModel:
-    """Load tokenizer and fp32 weights; HarnessError when the weights cannot be reached."""
+    """Load tokenizer and weights in the resolved dtype; HarnessError when the weights cannot be reached."""
     import torch
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
@@ -131,7 +138,7 @@ def load_reward_model(resolved: ResolvedModel, ctx: Context, options: Mapping[st
     try:
         tokenizer = AutoTokenizer.from_pretrained(resolved.source, **kwargs)
         model = AutoModelForSequenceClassification.from_pretrained(
-            resolved.source, dtype=_torch_dtype(str(options.get("dtype", "float32")), device), **kwargs
+            resolved.source, dtype=getattr(torch, scorer_dtype(options.get("dtype"), ctx, resolved)), **kwargs
         )
     except HarnessError:
         raise
@@ -179,7 +186,7 @@ class RewardModelScorer(Scorer):
             "max_length": int(opts["max_length"]),
             "micro_batch": int(opts["micro_batch"]),
             "pad_to_multiple_of": int(opts["pad_to_multiple_of"]),
-            "dtype": str(opts["dtype"]),
+            "dtype": scorer_dtype(opts.get("dtype"), ctx, resolved),
         }
 
     def fingerprint(self, ctx: Context) -> str:

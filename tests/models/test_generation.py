@@ -131,3 +131,47 @@ def test_cpu_auto_batch_size_is_capped(tiny_trained, variants, home, prompts):
     loaded = v.load(make_ctx(v, home))
     assert loaded.auto_batch_size(prompts) == 16
     assert loaded.auto_batch_size(prompts[:3]) == 3
+
+
+def test_bf16_generations_are_identical_for_every_batch_size(tiny_trained, variants, home, prompts):
+    # bf16 attention over a padded row rounds differently from the row alone; ragged attention fixes that.
+    v = variants["tiny-opt-sft"]
+    loaded = v.load(make_ctx(v, home, dtype="bfloat16",
+                             generation=GenerationSettings(max_new_tokens=16, prompt_format="hh")))
+    assert str(next(loaded.model.parameters()).dtype) == "torch.bfloat16" and loaded.ragged
+    subset = prompts[::5] + prompts[1::5] + prompts[2::5] + prompts[3::5]
+    ref = _run(loaded, subset, 1)
+    assert _run(loaded, subset, 8) == ref
+    assert _run(loaded, subset, 32) == ref
+    assert len({r[0] for r in ref}) > 1
+    loaded.close()
+
+
+def test_preallocated_cache_gives_the_default_caches_tokens(tiny_trained, variants, home, prompts):
+    import torch
+
+    v = variants["tiny-opt-sft"]
+    loaded = v.load(make_ctx(v, home, generation=GenerationSettings(max_new_tokens=12, prompt_format="hh")))
+    batch = prompts[::6][:8]
+    ours = [o.response for o in loaded.generate(batch)]
+    tok = loaded.tokenizer
+    from harness_opt.prompting import format_prompt
+
+    enc = tok([format_prompt(p.text, "hh") for p in batch], return_tensors="pt", padding=True, truncation=True,
+              max_length=loaded.max_prompt_tokens)
+    with torch.inference_mode():
+        out = loaded.model.generate(**enc, generation_config=loaded._gen_config())  # transformers' own cache
+    eos = tok.eos_token_id
+    plain = []
+    for ids in out[:, enc["input_ids"].shape[1]:].tolist():
+        plain.append(tok.decode(ids[: ids.index(eos)] if eos in ids else ids, skip_special_tokens=True))
+    assert ours == plain
+
+
+def test_run_dtype_is_in_the_fingerprint_and_an_option_overrides_it(tiny_trained, variants, home):
+    v = variants["tiny-opt-sft"]
+    fp32 = v.fingerprint(make_ctx(v, home))
+    bf16 = v.fingerprint(make_ctx(v, home, dtype="bfloat16"))
+    assert fp32 != bf16
+    assert v.fingerprint(make_ctx(v, home, {"dtype": "bf16"})) == bf16  # short and long names agree
+    assert v.fingerprint(make_ctx(v, home, {"dtype": "float32"}, dtype="bfloat16")) == fp32

@@ -144,3 +144,21 @@ def test_empty_and_overlong_inputs_score(tiny_loaded):
     out = tiny_loaded.score(items)
     assert all(math.isfinite(o.value) for o in out)
     assert [o.meta["truncated"] for o in out] == [False, True, False]
+
+
+def test_bf16_scores_are_batch_invariant_close_to_fp32_and_stored_apart(tiny_ctx, tiny_loaded, mixed_requests):
+    from dataclasses import replace
+
+    bf16_ctx = replace(tiny_ctx, dtype="bfloat16")
+    scorer = TinyRewardScorer()
+    assert scorer.fingerprint(bf16_ctx) != scorer.fingerprint(tiny_ctx)
+    loaded = scorer.load(bf16_ctx)
+    assert str(next(loaded.model.parameters()).dtype) == "torch.bfloat16"
+    items = mixed_requests
+    by_size = {size: [o.value for s in range(0, len(items), size) for o in loaded.score(items[s : s + size])]
+               for size in (1, 8, 32)}
+    assert by_size[8] == by_size[1] and by_size[32] == by_size[1]
+    fp32 = [o.value for o in tiny_loaded.score(items)]
+    diffs = [abs(a - b) for a, b in zip(by_size[1], fp32)]
+    assert 0 < max(diffs) < 0.5  # bf16 rounds: close to fp32, not equal
+    loaded.close()
