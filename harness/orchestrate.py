@@ -230,7 +230,7 @@ def execute_run(
             manifest[carried] = old[carried]
     write_manifest(run_dir, manifest)
 
-    chosen.start(executor_options(chosen, executor_settings or {}), runner.log)
+    chosen.start(executor_options(chosen, executor_settings or {}), runner.log, host.plugin_modules())
     try:
         rows = runner.run()
     finally:

@@ -309,6 +309,11 @@ class PluginHost:
             out.update({name: section for name in self.registries[section]})
         return out
 
+    def plugin_modules(self) -> list[str]:
+        """Top-level import names of the loaded plugins (for executors that ship code to workers)."""
+        names = {getattr(obj, "__name__", type(obj).__module__) for obj in self.pm.get_plugins()}
+        return sorted({n.split(".")[0] for n in names if isinstance(n, str)} - {"harness"})
+
     def failures(self) -> list[PluginInfo]:
         return [i for i in self.infos.values() if i.errors]
 

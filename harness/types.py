@@ -540,8 +540,13 @@ class Executor(abc.ABC):
     plugin: str = ""  # filled in by the plugin host
     cli_options: Mapping[str, str] = {}
 
-    def start(self, options: Mapping[str, Any], log: Callable[[str], None]) -> None:
-        """Before the first unit: connect, start a local cluster ... ``options`` are ``cli_options`` values."""
+    def start(self, options: Mapping[str, Any], log: Callable[[str], None], modules: Sequence[str]) -> None:
+        """Before the first unit (keep it cheap: connect on the first unit, so a cached run starts nothing).
+
+        ``options`` are the ``cli_options`` values; ``modules`` are the import names of every
+        loaded plugin's top-level module or package, what another machine needs to unpickle a
+        unit (the ``harness`` package itself is not among them).
+        """
 
     @abc.abstractmethod
     def execute(

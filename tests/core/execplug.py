@@ -18,9 +18,10 @@ class ShuffledExecutor(Executor):
     description = "test executor: last batch first, alternating two replica names"
     cli_options = {"log": "JSON-lines file recording each work unit"}
 
-    def start(self, options, log):
+    def start(self, options, log, modules):
         self.path = options.get("log") or os.environ.get("EXECPLUG_LOG")
         self.units = 0
+        self.modules = list(modules)
 
     def execute(self, unit, sink, progress):
         worker = unit.open()
@@ -37,7 +38,7 @@ class ShuffledExecutor(Executor):
                 fh.write(json.dumps(record) + "\n")
 
     def run_facts(self):
-        return {"units": self.units}
+        return {"units": self.units, "plugins": self.modules}
 
 
 @hookimpl

@@ -33,9 +33,12 @@ def test_plugin_executor_gives_the_local_table(invoke, tmp_path, monkeypatch):
     ]
     assert units[0]["plugin"] == "fakeplug"
     manifest = json.loads((tmp_path / "shuffled" / "manifest.json").read_text())
-    assert manifest["executor"] == {"name": "shuffled", "units": 3}
+    assert manifest["executor"] == {"name": "shuffled", "units": 3, "plugins": ["execplug", "fakeplug"]}
     assert manifest["options"]["executor"] == "shuffled"
-    assert "- executor: shuffled (units: 3)" in (tmp_path / "shuffled" / "report.md").read_text()
+    assert (
+        "- executor: shuffled (units: 3, plugins: ['execplug', 'fakeplug'])"
+        in (tmp_path / "shuffled" / "report.md").read_text()
+    )
 
 
 def test_executor_from_env_and_suite(invoke, tmp_path, monkeypatch):
