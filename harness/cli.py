@@ -437,7 +437,7 @@ def build_cli(host: PluginHost) -> click.Group:
             executor_settings=executor_settings,
         )
 
-    for ex_name, ex in sorted(host.executors.items()):  # e.g. --ray-address, from the executor plugin
+    for ex_name, ex in sorted(host.executors.items()):  # --NAME-OPTION flags of executor plugins
         for opt, help_text in ex.cli_options.items():
             flag = f"{ex_name}-{opt}".replace("_", "-")
             envvar = f"HARNESS_{flag.upper().replace('-', '_')}"

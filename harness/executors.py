@@ -106,7 +106,7 @@ def executor_options(executor: Executor, given: Mapping[str, Any]) -> dict[str, 
 
 
 def stray_executor_options(registry: Mapping[str, Executor], chosen: Executor, given: Mapping[str, Any]) -> None:
-    """``--ray-address`` with ``--executor local`` is a mistake worth one line, not a silent no-op."""
+    """Another executor's flag (e.g. with ``--executor local``) is a mistake worth one line, not a no-op."""
     for ex in registry.values():
         if ex is chosen:
             continue

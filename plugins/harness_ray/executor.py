@@ -39,14 +39,14 @@ WAIT_NOTICE_S = 30.0
 class _Replica:
     handle: Any
     id: int
-    node: str = "?"
+    node: str = ""
     node_id: str = ""
     ready: bool = False
     batch: int | None = None
 
     @property
     def label(self) -> str:
-        return f"r{self.id}@{self.node}"
+        return f"r{self.id}@{self.node}" if self.node_id else f"r{self.id}"
 
 
 @dataclass
@@ -60,6 +60,16 @@ class _Pool:
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return f"{type(exc).__name__}: {text[0] if text else ''}".rstrip(": ")
+
+
+def _tasks_snapshot() -> dict[str, str]:
+    """The suite and recipe files the driver reads ({path relative to the tasks folder: text})."""
+    from harness.paths import tasks_dir
+
+    root = tasks_dir()
+    if not root.is_dir():
+        return {}
+    return {str(p.relative_to(root)): p.read_text(encoding="utf-8") for p in sorted(root.rglob("*.toml"))}
 
 
 def _top_module_path(module_name: str) -> str | None:
@@ -97,6 +107,7 @@ class RayExecutor(Executor):
         self.facts: dict[str, Any] = {}
         self.modules: list[str] = ["harness", __name__]
         self.node_ips: dict[str, str] = {}
+        self.tasks_ref: Any = None
 
     # ------------------------------------------------------------ lifecycle
 
@@ -149,6 +160,7 @@ class RayExecutor(Executor):
                 )
             raise HarnessError(f"could not connect to {where}: {_first_line(exc)}{hint}") from None
         self.ray, self.started_local = ray, not joining
+        self.tasks_ref = ray.put(_tasks_snapshot())
         nodes = [n for n in ray.nodes() if n.get("Alive")]
         self.facts = {
             "address": address or os.environ.get("RAY_ADDRESS") or "local instance",
@@ -300,7 +312,7 @@ class RayExecutor(Executor):
         def add_replica() -> None:
             rep = idle.pop(0) if idle else self._spawn(unit)
             rep.ready, rep.batch = False, None
-            setups[rep.handle.setup.remote(unit_ref)] = rep
+            setups[rep.handle.setup.remote(unit_ref, self.tasks_ref)] = rep
 
         def wanted() -> int:
             return min(limit, len(plan)) if plan is not None else 1

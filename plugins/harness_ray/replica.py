@@ -9,13 +9,17 @@ translate-test translations) travel back with each batch for the driver to commi
 from __future__ import annotations
 
 import os
+import shutil
 import sys
+import tempfile
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import ray
 
 from harness import Cache, WorkUnit
+from harness.fingerprint import digest
 
 
 class BufferedCache(Cache):
@@ -35,6 +39,23 @@ class BufferedCache(Cache):
         return out
 
 
+def _materialize(files: Mapping[str, str]) -> str:
+    """Write ``files`` to a folder named by their digest (shared by the replicas of a node)."""
+    key = digest(sorted(files.items()))[:16]
+    final = Path(tempfile.gettempdir(), f"harness-tasks-{key}")
+    if not final.is_dir():
+        tmp = Path(tempfile.mkdtemp(prefix=f"harness-tasks-{key}-"))
+        for rel, text in files.items():
+            path = tmp / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+        try:
+            tmp.rename(final)
+        except OSError:  # another replica on this node won the race: same content
+            shutil.rmtree(tmp, ignore_errors=True)
+    return str(final)
+
+
 def worker_log(message: str) -> None:
     """Plugin log lines (loading, training): Ray forwards a worker's stderr to the driver."""
     print(message, file=sys.stderr, flush=True)
@@ -47,10 +68,17 @@ class Replica:
     def __init__(self) -> None:
         self.unit: WorkUnit | None = None
         self.worker: Any = None
+        self.tasks: str | None = None
 
-    def setup(self, unit: WorkUnit) -> dict[str, Any]:
-        """Load the unit's model or scorer; return the batch plan and where this replica runs."""
+    def setup(self, unit: WorkUnit, tasks: Mapping[str, str]) -> dict[str, Any]:
+        """Load the unit's model or scorer; return the batch plan and where this replica runs.
+
+        ``tasks`` is the driver's suite and recipe folder ({relative path: text}): it is written
+        once to a folder on this node, which becomes ``HARNESS_TASKS_DIR`` (no shared filesystem).
+        """
         self.release()
+        self.tasks = self.tasks or _materialize(tasks)
+        os.environ["HARNESS_TASKS_DIR"] = self.tasks
         self.unit = unit
         self.worker = unit.open()
         return {
