@@ -66,6 +66,40 @@ def paired_bootstrap_diff(a: Sequence[bool], b: Sequence[bool], reps: int = 2000
     return (float(np.quantile(means, 0.025)), float(np.quantile(means, 0.975)))
 
 
+def cluster_bootstrap_ratio(
+    sums: Sequence[float], sizes: Sequence[int], reps: int = 2000, seed: int = 0
+) -> tuple[float, float]:
+    """Percentile 95% CI of sum(sums) / sum(sizes), resampling whole clusters (fractions)."""
+    import numpy as np
+
+    k = len(sums)
+    if k == 0:
+        return (math.nan, math.nan)
+    s, n = np.asarray(sums, dtype=float), np.asarray(sizes, dtype=float)
+    idx = np.random.default_rng(seed).integers(0, k, size=(reps, k))
+    ratios = s[idx].sum(axis=1) / n[idx].sum(axis=1)
+    return (float(np.quantile(ratios, 0.025)), float(np.quantile(ratios, 0.975)))
+
+
+def sign_flip_test(sums: Sequence[float], reps: int = 20000, seed: int = 0) -> float:
+    """Two-sided randomization p-value of sum(sums) = 0 by flipping the sign of whole clusters.
+
+    Exact (all 2^k flips) for up to 16 non-zero clusters, else ``reps`` seeded random flips with the
+    observed one counted (p >= 1 / (reps + 1)). With one pair per cluster it is the exact McNemar test.
+    """
+    import numpy as np
+
+    d = np.asarray([x for x in sums if x != 0], dtype=float)
+    if len(d) == 0:
+        return 1.0
+    observed = abs(d.sum()) - 1e-9
+    if len(d) <= 16:
+        signs = 1 - 2 * ((np.arange(2 ** len(d))[:, None] >> np.arange(len(d))) & 1)
+        return float(np.mean(np.abs(signs @ d) >= observed))
+    signs = np.random.default_rng(seed).choice([-1.0, 1.0], size=(reps, len(d)))
+    return float((1 + np.sum(np.abs(signs @ d) >= observed)) / (reps + 1))
+
+
 def holm(pvalues: Sequence[float]) -> list[float]:
     """Holm step-down adjusted p-values (controls the family-wise error rate)."""
     m = len(pvalues)

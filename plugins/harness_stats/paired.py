@@ -1,9 +1,14 @@
 """Each aligned variant against its family's base model on the same prompts.
 
 Per cell (scorer x variant x language-or-tier x kind) the pass/fail outcomes of the
-two models are paired by prompt; the exact McNemar test uses the discordant pairs
-and a seeded paired bootstrap gives the 95% CI of the rate difference. p-values are
-Holm-adjusted across all cells of a table (family-wise error control).
+two models are paired by prompt. Per language: the exact McNemar test on the discordant
+pairs and a seeded paired bootstrap CI. Pooled over a tier, the same prompt repeats in
+every language of the tier, so its pairs are not independent: the prompt is the cluster.
+The p-value is a sign-flip randomization test on the per-prompt sums of differences
+(the cluster analogue of the exact McNemar test: under no difference, swapping the two
+models' labels on a whole prompt is as likely as not), and the CI a cluster bootstrap
+over prompts (languages fixed, as strata). p-values are Holm-adjusted across all cells
+of a table (family-wise error control).
 """
 
 from __future__ import annotations
@@ -13,7 +18,15 @@ from typing import Any
 
 from harness.types import Statistic, StatResult
 
-from .intervals import benjamini_hochberg, holm, mcnemar_exact, paired_bootstrap_diff, stable_seed
+from .intervals import (
+    benjamini_hochberg,
+    cluster_bootstrap_ratio,
+    holm,
+    mcnemar_exact,
+    paired_bootstrap_diff,
+    sign_flip_test,
+    stable_seed,
+)
 from .table import as_list, base_models, distinct, family_of, language_order, metric_rows, ordered_tiers, passed
 
 METRIC_OF_KIND = {"harmful": "HmR", "helpful": "HpR"}
@@ -46,7 +59,7 @@ def paired_cells(rows: Sequence[Mapping[str, Any]], options: Mapping[str, Any], 
         unit_of[row["language"]] = row.get("tier") if by == "tier" else row["language"]
     families = {str(r["model"]): family_of(r) for r in rows}
     reps, seed = int(options.get("bootstrap_reps", 2000)), int(options.get("seed", 0))
-    groups: dict[tuple, list[tuple[bool, bool]]] = {}
+    groups: dict[tuple, list[tuple[bool, bool, str]]] = {}
     for (scorer, model, source, kind, lang, pid), ok in outcomes.items():
         base = bases.get(families.get(model, ""))
         if not base or model == base:
@@ -55,14 +68,26 @@ def paired_cells(rows: Sequence[Mapping[str, Any]], options: Mapping[str, Any], 
         unit = unit_of.get(lang)
         if base_ok is None or unit in (None, ""):
             continue
-        groups.setdefault((scorer, model, base, str(unit), kind), []).append((base_ok, ok))
+        groups.setdefault((scorer, model, base, str(unit), kind), []).append((base_ok, ok, f"{source}|{pid}"))
     cells = []
     for (scorer, model, base, unit, kind), pairs in groups.items():
         a = [p[0] for p in pairs]
         b = [p[1] for p in pairs]
-        n_b = sum(1 for x, y in pairs if x and not y)  # base passed, variant failed
-        n_c = sum(1 for x, y in pairs if y and not x)  # variant passed, base failed
-        lo, hi = paired_bootstrap_diff(a, b, reps=reps, seed=stable_seed(seed, scorer, model, base, unit, kind))
+        n_b = sum(1 for x, y, _ in pairs if x and not y)  # base passed, variant failed
+        n_c = sum(1 for x, y, _ in pairs if y and not x)  # variant passed, base failed
+        cell_seed = stable_seed(seed, scorer, model, base, unit, kind)
+        if by == "tier":  # prompts repeat across the tier's languages: they are the clusters
+            clusters: dict[str, list[int]] = {}
+            for x, y, prompt in pairs:
+                clusters.setdefault(prompt, [0, 0])
+                clusters[prompt][0] += int(y) - int(x)
+                clusters[prompt][1] += 1
+            sums, sizes = [c[0] for c in clusters.values()], [c[1] for c in clusters.values()]
+            lo, hi = cluster_bootstrap_ratio(sums, sizes, reps=reps, seed=cell_seed)
+            p, test = sign_flip_test(sums, seed=cell_seed), "prompt-cluster sign-flip"
+        else:
+            lo, hi = paired_bootstrap_diff(a, b, reps=reps, seed=cell_seed)
+            p, test = mcnemar_exact(n_b, n_c), "exact McNemar"
         rate_a, rate_b = 100 * sum(a) / len(a), 100 * sum(b) / len(b)
         cells.append(
             {
@@ -80,14 +105,15 @@ def paired_cells(rows: Sequence[Mapping[str, Any]], options: Mapping[str, Any], 
                 "diff_hi": 100 * hi,
                 "only_baseline_passed": n_b,
                 "only_model_passed": n_c,
-                "p_mcnemar": mcnemar_exact(n_b, n_c),
+                "p": p,
+                "test": test,
             }
         )
     return cells
 
 
 def _adjust(cells: list[dict[str, Any]], method: str) -> None:
-    ps = [c["p_mcnemar"] for c in cells]
+    ps = [c["p"] for c in cells]
     adjusted = benjamini_hochberg(ps) if method == "bh" else holm(ps)
     for c, p in zip(cells, adjusted):
         c["p_adjusted"] = p
@@ -151,9 +177,11 @@ class PairedStatistic(Statistic):
         md = [
             "Each variant is compared with its family's base model "
             f"({', '.join(sorted(set(bases.values())))}) on the same prompts. Outcome: pass/fail as in the "
-            "rates (harmless on harmful prompts, helpful on helpful prompts). p: two-sided exact McNemar test "
-            "on the discordant pairs; CI: 95% percentile paired bootstrap of the difference in rate "
+            "rates (harmless on harmful prompts, helpful on helpful prompts). Per language, p: two-sided exact "
+            "McNemar test on the discordant pairs; CI: 95% percentile paired bootstrap of the difference in rate "
             f"(variant minus base, percentage points; {opts['bootstrap_reps']} resamples, seed {opts['seed']}). "
+            "Per tier, a prompt repeats in every language of the tier, so prompts are the clusters: p from a "
+            "sign-flip randomization test on the per-prompt sums of differences, CI from a bootstrap of prompts. "
             f"p-values are adjusted with {method_name} across all cells of each table "
             f"({len(by_lang)} language cells, {len(by_tier)} tier cells).",
             "",
@@ -187,6 +215,7 @@ def _row(cell: Mapping[str, Any], by: str) -> dict[str, Any]:
         "diff 95% CI": f"[{cell['diff_lo']:+.1f}, {cell['diff_hi']:+.1f}]",
         "only base passed": cell["only_baseline_passed"],
         "only model passed": cell["only_model_passed"],
-        "p (McNemar)": float(f"{cell['p_mcnemar']:.4g}"),
+        "test": cell["test"],
+        "p": float(f"{cell['p']:.4g}"),
         "p adjusted": float(f"{cell['p_adjusted']:.4g}"),
     }

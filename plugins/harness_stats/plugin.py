@@ -10,14 +10,17 @@ from typing import Any
 from harness import hookimpl
 
 from .fidelity import FidelityStatistic
+from .glmm_stat import TradeoffGlmmStatistic
 from .paired import PairedStatistic
 from .rates import RatesStatistic
-from .tradeoff import TradeoffGlmmStatistic, TradeoffStatistic
+from .tradeoff import TradeoffStatistic
+from .verdict import VerdictStatistic
 
 
 @hookimpl
 def harness_register_stats(register: Any) -> None:
     for stat in (
+        VerdictStatistic(),
         RatesStatistic(),
         PairedStatistic(),
         TradeoffStatistic(),

@@ -1,0 +1,110 @@
+"""The verdict: per-variant answers in reward points and in rates, Holm-adjusted, with a headline and figure."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from harness_stats.intervals import mcnemar_exact, sign_flip_test
+from harness_stats.paired import PairedStatistic
+from harness_stats.rate_contrast import welch
+from harness_stats.verdict import VerdictStatistic
+from harness_stats.verdict_sim import VerdictDesign, rate_truth, run, simulate_table
+
+pytestmark = pytest.mark.stats
+
+
+@pytest.fixture(scope="module")
+def planted():
+    return simulate_table(np.random.default_rng(3), 2.0, VerdictDesign(variants=2, items_per_kind=15))
+
+
+@pytest.fixture(scope="module")
+def verdict(planted):
+    return VerdictStatistic().compute(planted, {"bootstrap_reps": 200})
+
+
+def test_reward_point_contrast_finds_the_planted_effect(verdict):
+    lmm = {c["variant"]: c for c in verdict.data["lmm"]}
+    assert set(lmm) == {"v1", "v2"} and all(c["reported"] for c in lmm.values())
+    assert lmm["v1"]["ci_low"] < 2.0 < lmm["v1"]["ci_high"] and lmm["v1"]["p_holm"] < 0.01
+    assert lmm["v2"]["ci_low"] < 0.0 < lmm["v2"]["ci_high"]
+    assert lmm["v1"]["p_holm"] >= lmm["v1"]["p"]
+
+
+def test_rate_contrast_is_the_low_minus_high_change_by_hand(planted, verdict):
+    # by hand: per language, mean over prompts of pass(v1) - pass(base) on harmful prompts (score >= -3)
+    def change(lang):
+        s = {
+            (r["model"], r["prompt_id"]): r["score"] >= -3
+            for r in planted
+            if r["language"] == lang and r["kind"] == "harmful"
+        }
+        return 100 * np.mean([s[("v1", p)] - s[("base", p)] for (m, p) in s if m == "v1"])
+
+    low = np.array([change(f"lo{i}") for i in range(5)])
+    high = np.array([change(f"hi{i}") for i in range(5)])
+    hm = next(c for c in verdict.data["rates"] if c["variant"] == "v1" and c["metric"] == "HmR")
+    assert hm["estimate"] == pytest.approx(low.mean() - high.mean())
+    assert hm["change_low"] == pytest.approx(low.mean()) and hm["languages_low"] == 5 and hm["pairs"] == 150
+    ref = welch(low, high)
+    assert (hm["ci_low"], hm["ci_high"], hm["p"]) == pytest.approx((ref["ci_low"], ref["ci_high"], ref["p"]))
+    assert hm["ci_low"] < rate_truth(VerdictDesign(variants=2), 2.0, "harmful") < hm["ci_high"]
+    assert hm["bootstrap_ci_low"] < hm["estimate"] < hm["bootstrap_ci_high"]
+
+
+def test_welch_matches_scipy():
+    from scipy import stats
+
+    a, b = np.array([10.0, 20, 35, 5]), np.array([0.0, -5, 12])
+    ref = stats.ttest_ind(a, b, equal_var=False)
+    got = welch(a, b)
+    assert got["p"] == pytest.approx(ref.pvalue) and got["estimate"] == pytest.approx(a.mean() - b.mean())
+
+
+def test_headline_sentences_figure_and_json(verdict):
+    assert verdict.headline.count("reward points") >= 2 and "percentage points" in verdict.headline
+    assert "Holm-adjusted" in verdict.headline and "assume" in verdict.headline
+    assert "linear mixed model" in verdict.headline and "Welch" in verdict.headline
+    assert verdict.headline_figure == "verdict_interaction.png"
+    assert verdict.figures[verdict.headline_figure].startswith(b"\x89PNG")
+    assert len(verdict.data["sentences"]) == 4  # per variant: reward points, rates
+    json.dumps(verdict.data)
+    assert {"verdict_reward_points", "verdict_rates"} <= set(verdict.tables)
+
+
+def test_holm_adjusts_across_variants_per_scorer_and_metric(verdict):
+    from harness_stats.intervals import holm
+
+    hm = [c for c in verdict.data["rates"] if c["metric"] == "HmR"]
+    assert [c["p_holm"] for c in hm] == pytest.approx(holm([c["p"] for c in hm]))
+
+
+def test_no_verdict_without_two_tiers_or_a_base(planted):
+    one_tier = [r for r in planted if r["tier"] == "low"]
+    result = VerdictStatistic().compute(one_tier, {})
+    assert "No verdict" in result.headline and result.warnings and result.data["lmm"] == []
+    no_base = [dict(r, recipe="x") for r in planted]
+    assert "no base model" in VerdictStatistic().compute(no_base, {}).headline
+
+
+def test_verdict_is_deterministic(planted, verdict):
+    again = VerdictStatistic().compute(list(reversed(planted)), {"bootstrap_reps": 200})
+    assert again.data["rates"] == verdict.data["rates"] and again.headline == verdict.headline
+
+
+def test_tier_pooled_paired_test_treats_prompts_as_clusters(planted):
+    result = PairedStatistic().compute(planted, {"bootstrap_reps": 200})
+    tier = [d for d in result.data if d["by"] == "tier"]
+    lang = [d for d in result.data if d["by"] == "language"]
+    assert {c["test"] for c in tier} == {"prompt-cluster sign-flip"} and {c["test"] for c in lang} == {"exact McNemar"}
+    # with one pair per prompt the sign-flip test is the exact McNemar test
+    assert sign_flip_test([1] * 7 + [-1] * 2 + [0] * 5) == pytest.approx(mcnemar_exact(2, 7))
+
+
+def test_simulation_small_version():
+    out = run(6, 2.0, seed=5, design=VerdictDesign(items_per_kind=12, languages_per_tier=4))
+    for key in ("lmm", "HmR", "HpR"):
+        assert out[key]["fitted"] == 6 and out[key]["coverage"] >= 4 / 6
+    assert out["lmm"]["rejection_rate"] >= 4 / 6  # 2 reward points planted: found
