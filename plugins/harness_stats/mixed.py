@@ -18,7 +18,6 @@ helpfulness gain differs in low-resource languages.
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -290,33 +289,3 @@ def tradeoff_lmm(frame: Mapping[str, Any], options: Mapping[str, Any]) -> dict[s
             notes.append("LRT: " + lrt["caveat"])
         out["lrt"] = lrt
     return out
-
-
-def tradeoff_glmm(frame: Mapping[str, Any], options: Mapping[str, Any]) -> dict[str, Any]:
-    """Binomial mixed model on pass/fail, fitted by variational Bayes (approximate intervals)."""
-    import numpy as np
-    import pandas as pd
-    from scipy import stats
-    from statsmodels.genmod.bayes_mixed_glm import BinomialBayesMixedGLM
-
-    df = frame["frame"]
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        model = BinomialBayesMixedGLM.from_formula(
-            "passed ~ variant * kind * tier", {"language": "0 + C(language)", "item": "0 + C(item)"}, df
-        )
-        res = model.fit_vb(minim_opts={"gtol": 1e-9})  # tight: a loose stop lands on run-dependent digits
-    names = list(model.exog_names)
-    mean = pd.Series(np.asarray(res.fe_mean), index=names)
-    sd = pd.Series(np.asarray(res.fe_sd), index=names)
-    z = mean / sd
-    p = pd.Series(2 * stats.norm.sf(np.abs(z)), index=names)
-    coefs = coefficient_rows(
-        mean, mean - 1.96 * sd, mean + 1.96 * sd, p, sd, frame["base"], frame["low"], frame["high"]
-    )
-    vc_sd = {name: float(np.exp(v)) for name, v in zip(model.vcp_names, np.asarray(res.vcp_mean))}
-    notes = [f"GLMM (variational Bayes): {m}" for m in dict.fromkeys(str(w.message).splitlines()[0] for w in caught)]
-    for name, value in vc_sd.items():
-        if value < 1e-2:
-            notes.append(f"GLMM: the {name} random-effect SD is ~0 ({value:.2g}); kept in the model, not dropped")
-    return {"coefficients": coefs, "random_effect_sd": vc_sd, "n": int(len(df)), "warnings": notes}

@@ -1,4 +1,4 @@
-"""The `tradeoff` (LMM on reward scores) and `tradeoff-glmm` (binomial mixed model) statistics."""
+"""The `tradeoff` statistic (LMM on reward scores); its per-variant contrasts feed the `verdict` headline."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 from harness.types import HarnessError, Statistic, StatResult
 
 from . import plots
-from .mixed import NotEstimable, design_frames, three_way_sentence, tradeoff_glmm, tradeoff_lmm
+from .mixed import NotEstimable, design_frames, three_way_sentence, tradeoff_lmm
 from .table import safe_name
 
 #: p-values below this are reported as this bound ("p < 1e-16", as R prints "< 2e-16"): their digits
@@ -37,43 +37,11 @@ def _coef_table(block: Mapping[str, Any], coefs: list[dict[str, Any]]) -> list[d
     ]
 
 
-def _significant(value: Any, digits: int = 4) -> Any:
-    """The VB fit's numbers to 4 significant digits (p-values to 3). Its optimizer stops at points that
-    differ run to run around the 8th digit (numpy's alignment-dependent sums, seen even single-threaded);
-    the approximate posterior carries no information that far down, and rounding keeps reports identical."""
-    if isinstance(value, float):
-        return float(f"{value:.{digits}g}")
-    if isinstance(value, dict):
-        return {k: _significant(v, 3 if k == "p" else digits) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_significant(v, digits) for v in value]
-    return value
-
-
 def _not_estimable(result: StatResult, why: str) -> StatResult:
     result.markdown = f"{QUESTION}\n\nThe model was not fitted: {why}."
     result.warnings.append(f"{result.name}: not fitted: {why}")
     result.data = {"fits": [], "reason": why}
     return result
-
-
-def _f_headline(fit: Mapping[str, Any], units: str) -> str:
-    """The trade-off test's answer for one (scorer, family) fit: the joint F test, then each variant's contrast."""
-    f = fit["f_test"]
-    label = fit["scorer"] + (f", family {fit['family']}" if fit["family"] else "")
-    verdict = "the trade-off differs" if f["p"] < 0.05 else "no evidence at the 5% level that the trade-off differs"
-    lines = [
-        f"**{label}**: {verdict} between {fit['low_tier']}- and {fit['high_tier']}-tier languages "
-        f"(F test of the {f['num_df']} three-way term(s): F = {f['F']:.2f} on {f['num_df']} and {f['den_df']:.1f} "
-        f"df, p = {f['p']:.3g}{'' if fit['converged'] else '; the fit did NOT converge'}).",
-        "",
-    ]
-    lines += [
-        "- " + three_way_sentence(c, fit["base"], fit["low_tier"], fit["high_tier"], units)
-        for c in fit["coefficients"]
-        if c["order"] == 3
-    ]
-    return "\n".join(lines)
 
 
 class _MixedModelStatistic(Statistic):
@@ -257,9 +225,6 @@ class TradeoffStatistic(_MixedModelStatistic):
                 "",
                 "Warnings from the fits (convergence, singular fits) are listed below; no random effect was dropped.",
             ]
-        if fits and not result.headline:  # the report's verdict until a per-variant headline statistic gives one
-            result.headline = "\n\n".join(_f_headline(f, self.units) for f in fits)
-            result.headline_figure = next(iter(result.figures), None)
         return {"contrasts": contrasts, "f_test": f_tests}
 
 
@@ -270,32 +235,3 @@ F_KEYS = ("scorer", "F", "num_df", "den_df", "p")
 
 def _sig(value: Any) -> Any:
     return float(f"{value:.4g}") if isinstance(value, float) else value
-
-
-class TradeoffGlmmStatistic(_MixedModelStatistic):
-    """Binomial mixed model of pass/fail (statsmodels BinomialBayesMixedGLM, variational Bayes)."""
-
-    name = "tradeoff-glmm"
-    description = "binomial mixed model on pass/fail behind HmR/HpR (variational Bayes; approximate intervals)"
-    title = "Binomial mixed model of pass/fail across resource tiers"
-    intro = (
-        "Model: `passed ~ variant * kind * tier` on the pass/fail outcome behind HmR and HpR (harmless on "
-        "harmful prompts, helpful on helpful prompts), logit link, crossed random intercepts for language and "
-        "item, fitted with statsmodels BinomialBayesMixedGLM by variational Bayes. Estimates are posterior "
-        "means in log-odds; the intervals (mean +/- 1.96 posterior SD) and p-values are approximate: "
-        "variational Bayes tends to understate uncertainty."
-    )
-    units = "log-odds"
-    figure = "forest_tradeoff_glmm"
-    forest_axis = "coefficient (log-odds), approx. 95% interval"
-    coefficients_table = "tradeoff_glmm_coefficients"
-
-    def fit(self, frame: dict[str, Any], opts: Mapping[str, Any]) -> dict[str, Any]:
-        return _significant(tradeoff_glmm(frame, opts))
-
-    def summary(self, label: str, frame: dict[str, Any], fit: dict[str, Any]) -> list[str]:
-        sds = ", ".join(f"{k} {v:.3g}" for k, v in fit["random_effect_sd"].items())
-        return [f"**{label}** ({fit['n']} responses; random-effect SDs: {sds})."]
-
-    def forest_title(self, label: str) -> str:
-        return f"Fixed effects, binomial GLMM ({label}); approximate VB intervals"

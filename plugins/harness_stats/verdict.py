@@ -43,7 +43,7 @@ def _pick_tiers(rows: Sequence[Mapping[str, Any]], opts: Mapping[str, Any]) -> t
 
 def lmm_contrasts(
     rows: list[dict[str, Any]], opts: Mapping[str, Any]
-) -> tuple[list[dict[str, Any]], dict, list[str], str]:
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[str], str]:
     """The `tradeoff` statistic's per-variant three-way contrasts, its F tests, warnings and model text."""
     from .tradeoff import TradeoffStatistic
 
@@ -52,38 +52,24 @@ def lmm_contrasts(
     res = stat.compute(rows, topts)
     data = res.data if isinstance(res.data, dict) else {}
     fits = data.get("fits", [])
-    converged = {f["scorer"]: bool(f.get("converged", True)) for f in fits}
     contrasts = [dict(c) for c in data.get("contrasts", [])]
-    if not contrasts and fits:  # before the Satterthwaite interface: the Wald three-way coefficients
-        for f in fits:
-            for c in f["coefficients"]:
-                if c["order"] == 3:
-                    variant = c["term"].split(":")[0].split("[T.", 1)[1][:-1]
-                    contrasts.append(
-                        {
-                            "scorer": f["scorer"],
-                            "variant": variant,
-                            "estimate": c["estimate"],
-                            "se": c["se"],
-                            "df": math.inf,
-                            "t": c["estimate"] / c["se"],
-                            "p": c["p"],
-                            "ci_low": c["ci_lo"],
-                            "ci_high": c["ci_hi"],
-                        }
-                    )
     for c in contrasts:
-        c["base"] = next((f["base"] for f in fits if f["scorer"] == c["scorer"]), c.get("base", ""))
-        ok = converged.get(c["scorer"], True) and all(
+        fit = next(
+            f for f in fits if f["scorer"] == c["scorer"] and any(x["variant"] == c["variant"] for x in f["contrasts"])
+        )
+        c["base"] = fit["base"]
+        ok = bool(fit.get("converged", True)) and all(
             isinstance(c.get(k), (int, float)) and math.isfinite(c[k]) for k in ("estimate", "se", "p")
         )
         c["reported"] = ok
         if not ok:
             c["why_not"] = "the mixed model did not converge or gave no standard error"
-    model = next((f.get("formula") for f in fits if f.get("formula")), "") or (
-        "score ~ variant * kind * tier + " + str(topts.get("random") or "(1|language) + (1|item)")
-    )
-    return contrasts, data.get("f_test", {}), res.warnings, model
+    random = next((f["random"] for f in fits if f.get("random")), str(topts.get("random") or ""))
+    model = f"score ~ variant * kind * tier + {random}" if random else "score ~ variant * kind * tier"
+    if not contrasts:
+        not_fitted = [w.split("not fitted: ", 1)[-1] for w in res.warnings if "not fitted" in w]
+        model += f" was not fitted: {'; '.join(not_fitted) or 'no estimable frame'}"
+    return contrasts, data.get("f_test", []), res.warnings, model
 
 
 def rate_contrasts(rows: list[dict[str, Any]], opts: Mapping[str, Any], low: str, high: str) -> list[dict[str, Any]]:
@@ -221,6 +207,12 @@ class VerdictStatistic(Statistic):
                 c = next((c for c in lmm if c["scorer"] == scorer and c["variant"] == variant), None)
                 if c is not None:
                     sentences.append(lmm_sentence(c, low, high))
+                elif " was not fitted" in model:
+                    sentences.append(
+                        f"**{variant}** ({scorer}): no answer in reward points: the mixed model "
+                        + model.split(" was not fitted", 1)[1].strip()
+                        + "."
+                    )
                 hm = next(
                     (c for c in rates if c["scorer"] == scorer and c["variant"] == variant and c["metric"] == "HmR"),
                     None,
@@ -234,7 +226,7 @@ class VerdictStatistic(Statistic):
         n_variants = len({(c["scorer"], c["variant"]) for c in rates})
         assumptions = (
             f"What this assumes: reward points come from the linear mixed model `{model}` (normal random "
-            "effects and errors; the contrast's df by Satterthwaite where available). Rate differences treat "
+            "effects and errors; t tests with Satterthwaite df). Rate differences treat "
             "the languages of a tier as independent draws and average each language's change over the prompts "
             "both models answered; the CI is Welch's t over languages, so few languages per tier mean wide "
             f"intervals. p-values are Holm-adjusted across the variants of each scorer ({n_variants} variant x "

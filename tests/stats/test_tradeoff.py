@@ -6,8 +6,9 @@ import json
 
 import numpy as np
 import pytest
+from harness_stats.glmm_stat import TradeoffGlmmStatistic
 from harness_stats.simulate import SimDesign, run, simulate_rows
-from harness_stats.tradeoff import TradeoffGlmmStatistic, TradeoffStatistic
+from harness_stats.tradeoff import TradeoffStatistic
 
 from harness.types import HarnessError
 
@@ -116,12 +117,13 @@ def test_zero_variance_component_is_reported_not_dropped():
     assert "Estimated at zero" in result.markdown
 
 
-def test_glmm_runs_and_says_its_intervals_are_approximate(planted):
+def test_glmm_finds_the_planted_effect_with_a_laplace_fit(planted):
     result = TradeoffGlmmStatistic().compute(planted, {})
     fit = result.data["fits"][0]
+    assert not fit["doubtful"]
     three = [c for c in fit["coefficients"] if c["order"] == 3]
-    assert len(three) == 1 and three[0]["estimate"] > 0
-    assert "approximate" in result.markdown and "variational Bayes" in result.markdown
+    assert len(three) == 1 and three[0]["estimate"] > 0 and fit["lrt"]["df"] == 1
+    assert "Laplace" in result.markdown and "variational" not in result.markdown
     assert set(fit["random_effect_sd"]) == {"language", "item"}
     json.dumps(result.data)
 
