@@ -151,22 +151,30 @@ def mountable() -> bool:
     return _can_mount()
 
 
-@pytest.mark.parametrize("size_kb", [24, 72, 120, 200])
-def test_disk_full_is_one_line_and_a_rerun_with_space_repairs(reference, tmp_path, mountable, size_kb):
+@pytest.mark.parametrize(
+    ("where", "size_kb", "names"),
+    [
+        ("store", 24, "store.sqlite"),  # the store fills the disk (SQLite: disk I/O error)
+        ("store", 120, "store.sqlite"),  # (SQLite: database or disk is full)
+        ("out", 16, "table.jsonl"),  # the store elsewhere: an output fills the disk
+        ("out", 48, "table.csv"),
+        ("out", 96, "report.html"),
+    ],
+)
+def test_disk_full_is_one_line_and_a_rerun_with_space_repairs(reference, tmp_path, mountable, where, size_kb, names):
     if not mountable:
         pytest.skip("cannot mount a tmpfs here (needs root); the injected ENOSPC test covers the logic")
     disk = tmp_path / "disk"
     disk.mkdir()
     subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size_kb}k", "tmpfs", str(disk)], check=True)
     try:
-        home, out = disk / "home", disk / "run"
+        home, out = (disk if where == "store" else tmp_path) / "home", disk / "run"
         full = run_harness([*RUN, "--out", str(out)], plugin_env(home))
-        if full.returncode != 0:  # every size here is too small for the whole run
-            assert full.returncode == 2, full.stderr
-            assert "Traceback" not in full.stderr
-            last = full.stderr.strip().splitlines()[-1]
-            assert last.startswith("Error: ") and ("disk" in last and "free some" in last), last
-            assert temps(out) == [] if out.exists() else True
+        assert full.returncode == 2, full.stderr  # every size here is too small for the whole run
+        assert "Traceback" not in full.stderr
+        last = full.stderr.strip().splitlines()[-1]
+        assert last.startswith("Error: ") and names in last and "disk" in last and "free some" in last, last
+        assert temps(out) == [] if out.exists() else True
         subprocess.run(["mount", "-o", "remount,size=4m", str(disk)], check=True)
         _recovered(reference, home, out)
     finally:
