@@ -455,14 +455,18 @@ def build_cli(host: PluginHost) -> click.Group:
         help="Store file (default $HARNESS_HOME/store.sqlite).",
     )
 
+    def chosen_store(store_path: str | None) -> Path:
+        from .paths import default_store_path
+
+        return Path(store_path) if store_path else default_store_path()
+
     @store_group.command("check")
     @store_option
     def store_check(store_path: str | None) -> None:
         """Integrity check and row counts; exit code 2 when the store is damaged."""
-        from .paths import default_store_path
         from .storecheck import check
 
-        path = Path(store_path) if store_path else default_store_path()
+        path = chosen_store(store_path)
         result = check(path)
         counts = ", ".join(f"{n if n is not None else '?'} {t}" for t, n in result["counts"].items())
         if result["problems"]:
@@ -476,10 +480,9 @@ def build_cli(host: PluginHost) -> click.Group:
     @store_option
     def store_repair(store_path: str | None) -> None:
         """Copy every readable, consistent row into a new store in place; keep the damaged file aside."""
-        from .paths import default_store_path
         from .storecheck import repair
 
-        path = Path(store_path) if store_path else default_store_path()
+        path = chosen_store(store_path)
         result = repair(path)
         kept = ", ".join(f"{n} {t}" for t, n in result["kept"].items())
         dropped = sum(result["dropped"].values())

@@ -17,6 +17,20 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
 
+#: A valid suite on the fake plugin that the bad-input tests break one way at a time.
+GOOD_SUITE = """
+name = "mine"
+seed = 0
+langs = ["low", "high"]
+tier_scheme = "joshi"
+[generation]
+max_new_tokens = 8
+[models.fake-base]
+[sources.fake-prompts]
+[scorers.fake-reward]
+[stats.mean-score]
+"""
+
 
 def harness_exe() -> list[str]:
     """The `harness` console script of the running interpreter (a tox env's, not a system one)."""

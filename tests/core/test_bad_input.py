@@ -6,20 +6,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from corehelp import assert_one_line_error, plugin_env, run_harness, store_rows
-
-GOOD_SUITE = """
-name = "mine"
-seed = 0
-langs = ["low", "high"]
-tier_scheme = "joshi"
-[generation]
-max_new_tokens = 8
-[models.fake-base]
-[sources.fake-prompts]
-[scorers.fake-reward]
-[stats.mean-score]
-"""
+from corehelp import GOOD_SUITE, assert_one_line_error, plugin_env, run_harness, store_rows
 
 SUITES = {
     "bad-toml": ("name = 'x'\nseed = \n", ["malformed suite file", "bad-toml.toml"]),

@@ -15,7 +15,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from corehelp import plugin_env, run_harness
+from corehelp import GOOD_SUITE, plugin_env, run_harness
 
 from harness.devices import no_nvidia_driver
 
@@ -26,19 +26,6 @@ SOURCES = ["harness_sources.plugin"]
 BUILTINS = ["harness_opt.plugin", "harness_sources.plugin", "harness_scorers.plugin", "harness_stats.plugin"]
 
 RUN = ["run", "--suite", "_fake", "--no-progress", "--out", "{ws}/out"]
-
-GOOD_SUITE = """
-name = "mine"
-seed = 0
-langs = ["low", "high"]
-tier_scheme = "joshi"
-[generation]
-max_new_tokens = 8
-[models.fake-base]
-[sources.fake-prompts]
-[scorers.fake-reward]
-[stats.mean-score]
-"""
 
 #: name -> suite file text
 SUITES = {
