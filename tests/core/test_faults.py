@@ -38,8 +38,13 @@ OUTPUTS = ("table.jsonl", "table.csv", "stats.json", "tables/mean-score__means.c
 
 
 def outputs(out: Path) -> dict[str, bytes]:
-    """The run's outputs, less the start/finish times the report quotes."""
-    return {n: re.sub(rb"run: \S+ to \S+", b"run: T", (out / n).read_bytes()) for n in OUTPUTS}
+    """The run's outputs, less what the report quotes of the moment: start/finish times and the git
+    revision (the checkout may change between the reference run and a trial)."""
+    out_bytes = {}
+    for n in OUTPUTS:
+        data = re.sub(rb"run: \S+ to \S+", b"run: T", (out / n).read_bytes())
+        out_bytes[n] = re.sub(rb"harness revision: `\w+`( \(dirty\))?", b"harness revision: R", data)
+    return out_bytes
 
 
 def temps(out: Path) -> list[str]:
