@@ -2,10 +2,10 @@
 
 A plugin object names its stand-in in ``stand_in`` (e.g. a 350M model variant names a tiny
 variant of the same recipe). Everything else of the suite stays: languages, sources,
-translation of gaps, statistics and the report. Options are carried over only where the
-stand-in understands them, and any option that names a swapped component (a source's
-``translate = "m2m100"``, a scorer's ``translator``) is pointed at the stand-in. The stand-ins
-are cheap, so missing ones are built or trained on first use.
+translation of gaps, statistics and the report. A stand-in runs with its own default options
+(the real component's may name weights it does not have), and any option that names a swapped
+component (a source's ``translate = "m2m100"``, a scorer's ``translator``) is pointed at the
+stand-in. The stand-ins are cheap, so missing ones are built or trained on first use.
 """
 
 from __future__ import annotations
@@ -36,8 +36,7 @@ def rehearsal_suite(host: PluginHost, suite: Suite) -> tuple[Suite, dict[str, st
             sub = _stand_in(host, section, name)
             if sub:
                 swaps[name] = sub
-                understood = set(getattr(host.registries[section][sub], "default_options", {}) or {})
-                opts = {k: v for k, v in opts.items() if k in understood}
+                opts = {}  # the real one's options (a checkpoint path, a hub model id) are not the stand-in's
                 name = sub
             table[name] = opts
         if section in data:
