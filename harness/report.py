@@ -170,7 +170,7 @@ def _banners(manifest: Mapping[str, Any], rows: list[dict[str, Any]]) -> list[di
 def _facts(manifest: Mapping[str, Any], rows: list[dict[str, Any]]) -> list[str]:
     config, plan = manifest.get("config", {}), manifest.get("plan", {})
     tiers: dict[str, list[str]] = {}
-    for lang, tier in sorted({(str(r["language"]), str(r.get("tier", ""))) for r in rows}):
+    for lang, tier in sorted({(str(r["language"]), str(r.get("tier") or "")) for r in rows}):
         tiers.setdefault(tier or "?", []).append(lang)
     scored = sum(not _no_score(r) for r in rows)
     facts = [f"suite: `{config['name']}`"] if config.get("name") else []
