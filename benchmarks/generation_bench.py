@@ -103,11 +103,13 @@ def bench_plan(host: PluginHost, suite: Suite, spec: GenSpec) -> Plan:
                 langs_by_source={"demo-prompts": list(spec.langs)})
 
 
-def run_harness(host: PluginHost, plan: Plan, device: str, batch_size: int, limit: int) -> tuple[float, Runner]:
+def run_harness(host: PluginHost, plan: Plan, device: str, batch_size: int, limit: int,
+                dtype: str = "auto") -> tuple[float, Runner]:
     """One full ``Runner.generate()`` into a fresh store; returns (wall seconds, runner)."""
     with tempfile.TemporaryDirectory(prefix="bench-store-") as tmp:
         store = Store(Path(tmp) / "store.sqlite")
-        runner = Runner(host, plan, store, device=device, batch_size=batch_size, limit=limit, progress=False,
+        runner = Runner(host, plan, store, device=device, dtype=dtype, batch_size=batch_size, limit=limit,
+                        progress=False,
                         log=lambda m: None)
         sync(device)
         t0 = time.perf_counter()

@@ -492,6 +492,21 @@ def build_cli(host: PluginHost) -> click.Group:
             f"the old file is at {result['damaged_copy']}; the next run recomputes what is missing"
         )
 
+    @cli.command("compare")
+    @click.argument("run_a", type=click.Path(file_okay=False))
+    @click.argument("run_b", type=click.Path(file_okay=False))
+    @click.option("--json", "as_json", is_flag=True, help="Print JSON only.")
+    def compare_cmd(run_a: str, run_b: str, as_json: bool) -> None:
+        """How two runs of the same cells agree: responses, scores, verdict, statistics tables."""
+        from .compare import compare_runs, format_comparison
+
+        result = compare_runs(Path(run_a), Path(run_b))
+        if as_json:
+            _echo_json(result)
+        else:
+            for line in format_comparison(result):
+                click.echo(line)
+
     @cli.command("report")
     @click.argument("run_dir", type=click.Path(file_okay=False))
     @click.pass_obj
