@@ -155,10 +155,12 @@ def bf16_parts(parts: list[str], quick: bool, device: str, repeats: int | None) 
     return out
 
 
-def bf16_keys(details: dict[str, Any]) -> dict[str, Any]:
+def issue16_keys(details: dict[str, Any]) -> dict[str, Any]:
     """The headline keys of issue 16 (None where the part did not run)."""
     gen, score = details.get("bf16_generation", {}), details.get("bf16_scoring", {})
+    big = details.get("generation_350m", {})
     return {
+        "harness_identical_to_handloop": big.get("harness_identical_to_handloop"),
         "bf16_gen_speedup": gen.get("bf16_gen_speedup"),
         "bf16_identical_responses": gen.get("bf16_identical_responses"),
         "bf16_score_speedup": score.get("bf16_score_speedup"),

@@ -54,12 +54,14 @@ class _TimedLoaded(LoadedModel):
         self.inner = inner
         self.generate_s = 0.0
         self.outputs: list[GenerationOutput] = []
+        self.by_text: dict[str, str] = {}
 
     def generate(self, prompts: Sequence[Prompt]) -> list[GenerationOutput]:
         t0 = time.perf_counter()
         out = self.inner.generate(prompts)
         self.generate_s += time.perf_counter() - t0
         self.outputs.extend(out)
+        self.by_text.update((p.text, o.response) for p, o in zip(prompts, out))
         return out
 
     def auto_batch_size(self, prompts: Sequence[Prompt]) -> int:
@@ -143,7 +145,8 @@ def prompt_budget(model: Any, max_new_tokens: int) -> int:
     return max(8, int(model.config.max_position_embeddings) - max_new_tokens)
 
 
-def handloop(model: Any, tok: Any, texts: list[str], batch_size: int, max_new_tokens: int, device: str) -> list[int]:
+def handloop(model: Any, tok: Any, texts: list[str], batch_size: int, max_new_tokens: int, device: str,
+             responses: dict[str, str] | None = None) -> list[int]:
     """A plain batched ``generate`` loop, prompts in their given order, left padding."""
     import torch
 
@@ -159,6 +162,9 @@ def handloop(model: Any, tok: Any, texts: list[str], batch_size: int, max_new_to
         new = out[:, enc["input_ids"].shape[1]:].tolist()
         tok.batch_decode(new, skip_special_tokens=True)
         counts.extend(count_new(ids, tok.eos_token_id) for ids in new)
+        if responses is not None:  # the harness's response text: new tokens cut at the first EOS
+            for text, ids in zip(texts[i : i + batch_size], new):
+                responses[text] = tok.decode(ids[: count_new(ids, tok.eos_token_id)], skip_special_tokens=True)
     return counts
 
 
@@ -237,6 +243,7 @@ def run_generation(host: PluginHost, spec: GenSpec, device: str) -> dict[str, An
 
         times: dict[str, list[float]] = {s: [] for s in spec.sides}
         tokens: dict[str, int] = {}
+        hand_text: dict[str, str] = {}
         inner_s: list[float] = []
         cpu: dict[str, list[float]] = {s: [] for s in spec.sides}
         for r in range(spec.repeats):
@@ -249,7 +256,7 @@ def run_generation(host: PluginHost, spec: GenSpec, device: str) -> dict[str, An
                     inner_s.append(loaded.generate_s)
                     tokens[side] = sum(int(o.meta.get("n_new_tokens", 0)) for o in loaded.outputs)
                 elif side == "handloop":
-                    seconds, counts = timed(lambda: handloop(model, tok, texts, bs, m, device), device)
+                    seconds, counts = timed(lambda: handloop(model, tok, texts, bs, m, device, hand_text), device)
                     tokens[side] = sum(counts)
                 elif side == "per_prompt":
                     seconds, counts = timed(lambda: per_prompt(model, tok, texts, m, device), device)
@@ -295,6 +302,9 @@ def run_generation(host: PluginHost, spec: GenSpec, device: str) -> dict[str, An
     result["harness_vs_handloop"] = ratio(h, med.get("handloop"))
     result["per_prompt_vs_harness"] = ratio(med.get("per_prompt"), h)
     result["harness_vs_lm_eval"] = ratio(h, med.get("lm_eval"))
+    if hand_text and loaded.by_text:  # issue 16: the fast path must give the plain loop's tokens
+        result["harness_identical_to_handloop"] = rounded(
+            sum(loaded.by_text.get(t) == r for t, r in hand_text.items()) / len(hand_text))
     # The same ratios on process CPU time: steadier than wall time when other jobs share the cores.
     c = {s: median(v) for s, v in cpu.items()}
     result["cpu_time_ratios"] = {

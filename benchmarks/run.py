@@ -156,9 +156,9 @@ def main(argv: list[str] | None = None) -> int:
             attempt(name, fn)
 
     result.update(headline(result))
-    from bf16_bench import bf16_keys
+    from bf16_bench import issue16_keys
 
-    result.update(bf16_keys(result["details"]))
+    result.update(issue16_keys(result["details"]))
     from overhead_bench import overhead_keys
 
     result.update(overhead_keys(result["details"].get("overhead", {})))

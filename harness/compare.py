@@ -101,6 +101,7 @@ def compare_runs(a: Path, b: Path) -> dict[str, Any]:
     index_b = {tuple(str(r.get(k, "")) for k in key): r for r in rows_b}
     responses: dict[tuple[str, ...], tuple[str, str]] = {}
     scores: dict[str, tuple[list[float], list[float]]] = {}
+    same_input: dict[str, list[float]] = {}  # |A-B| where both runs scored the same response
     matched = 0
     for r in rows_a:
         other = index_b.get(tuple(str(r.get(k, "")) for k in key))
@@ -113,6 +114,8 @@ def compare_runs(a: Path, b: Path) -> dict[str, Any]:
             xs, ys = scores.setdefault(str(r.get("scorer")), ([], []))
             xs.append(x)
             ys.append(y)
+            if r.get("response") == other.get("response"):
+                same_input.setdefault(str(r.get("scorer")), []).append(abs(x - y))
     by_model: dict[str, list[int]] = {}
     for cell, (ra, rb) in responses.items():
         counts = by_model.setdefault(cell[0], [0, 0])
@@ -137,6 +140,8 @@ def compare_runs(a: Path, b: Path) -> dict[str, Any]:
                 "pearson_r": None if (r := pearson(xs, ys)) is None else round(r, 6),
                 "max_abs_diff": round(max(abs(x - y) for x, y in zip(xs, ys)), 6),
                 "mean_abs_diff": round(sum(abs(x - y) for x, y in zip(xs, ys)) / len(xs), 6),
+                "same_response_n": len(same_input.get(s, [])),
+                "same_response_max_abs_diff": round(max(same_input.get(s, [0.0])), 6),
             }
             for s, (xs, ys) in sorted(scores.items())
         },
@@ -160,7 +165,8 @@ def format_comparison(c: dict[str, Any]) -> list[str]:
     ]
     for name, s in c["scores"].items():
         lines.append(f"scores {name}: n {s['n']}, Pearson r {s['pearson_r']}, largest |A-B| {s['max_abs_diff']}, "
-                      f"mean |A-B| {s['mean_abs_diff']}")
+                      f"mean |A-B| {s['mean_abs_diff']}; on the {s['same_response_n']} identical responses "
+                     f"largest |A-B| {s['same_response_max_abs_diff']}")
     v = c["verdict"]
     if not v["a"] and not v["b"]:
         lines.append("verdict: neither report has one")
