@@ -18,12 +18,19 @@ Prints one JSON object at the end (with ``--json`` only that on stdout; progress
   ``harness run --suite demo --models all --langs low,high`` in a temporary HARNESS_HOME
   (target <= 3 s), and the first run's peak resident memory;
 
+- ``ray_overhead_one_replica``: ``--executor ray`` on one replica joining a running cluster / the
+  local executor on the demo suite (target <= 1.10; ``ray_overhead_with_ray_start`` counts
+  starting a local Ray instance too), and ``ray_rows_per_s_1_2_replicas`` on the fake suite with
+  a simulated model cost (``scaleout_bench.py``; needs the ``distributed`` extra);
+
 plus every raw figure behind them under ``details``. Generation is measured on
 ``opt-350m-random`` (the real OPT-350M architecture, random weights: the real model's cost) and
 on ``tiny-opt`` (a tiny model, so the harness's own overhead shows); the headline ratios are
 the OPT-350M ones, the tiny ones sit beside them as ``*_tiny``. Model load time is reported,
 never part of a ratio. Every side warms up once; figures are medians of the repeats.
-``--quick`` shrinks every part to about a minute; ``--parts`` picks parts (tiny, 350m, score, demo, overhead).
+
+``--quick`` shrinks every part to about a minute; ``--parts`` picks parts (tiny, 350m, score, demo, overhead,
+scaleout).
 The machine's load average is recorded: on a shared CPU, ratios are steadier than seconds.
 """
 
@@ -44,7 +51,7 @@ from common import log, machine_facts, set_threads  # noqa: E402
 
 from harness.devices import resolve_device  # noqa: E402
 
-PARTS = ("tiny", "350m", "score", "demo", "overhead", "bf16gen", "bf16score")
+PARTS = ("tiny", "350m", "score", "demo", "overhead", "bf16gen", "bf16score", "scaleout")
 TARGETS = {
     "harness_vs_handloop": "<= 1.10",
     "per_prompt_vs_harness": ">= 3 (CPU)",
@@ -52,6 +59,7 @@ TARGETS = {
     "bf16_gen_speedup": ">= 3",
     "bf16_score_speedup": ">= 3",
     "cached_rerun_s": "<= 3",
+    "ray_overhead_one_replica": "<= 1.10",
 }
 
 
@@ -94,6 +102,12 @@ def headline(result: dict[str, Any]) -> dict[str, Any]:
     out["score_batched_speedup"] = d.get("scoring", {}).get("score_batched_speedup")
     out["cached_rerun_s"] = d.get("demo", {}).get("cached_rerun_s")
     out["peak_rss_mb"] = d.get("demo", {}).get("peak_rss_mb")
+    scale = d.get("scaleout", {})
+    out["ray_overhead_one_replica"] = scale.get("overhead_one_replica", {}).get("ray_joined_vs_local")
+    out["ray_overhead_with_ray_start"] = scale.get("overhead_one_replica", {}).get("ray_local_instance_vs_local")
+    out["ray_rows_per_s_1_2_replicas"] = [
+        scale.get("replicas_fake", {}).get(f"replicas_{n}", {}).get("rows_per_s") for n in (1, 2)
+    ]
     if big.get("tokens_per_s"):
         out["tokens_per_s_350m"] = big["tokens_per_s"].get("harness")
     return out
@@ -148,6 +162,10 @@ def main(argv: list[str] | None = None) -> int:
         from overhead_bench import run_overhead
 
         attempt("overhead", lambda: run_overhead((1000, 10000) if args.quick else (1000, 10000, 40000)))
+    if "scaleout" in parts:
+        from scaleout_bench import run_scaleout
+
+        attempt("scaleout", lambda: run_scaleout(args.threads, quick=args.quick, repeats=args.repeats))
 
     if "bf16gen" in parts or "bf16score" in parts:
         from bf16_bench import bf16_parts

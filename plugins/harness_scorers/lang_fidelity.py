@@ -20,7 +20,7 @@ from importlib import metadata
 from typing import Any
 
 from harness.fingerprint import digest, file_digest
-from harness.types import Context, LoadedScorer, ScoreOutput, Scorer, ScoreRequest
+from harness.types import Context, LoadedScorer, Resources, ScoreOutput, Scorer, ScoreRequest
 
 #: The 50 XTREME-R languages (ISO 639-1), from ../shared/data/xtreme-r/languages.tsv.
 XTREME_R = (
@@ -89,6 +89,10 @@ class LangFidelityScorer(Scorer):
     description = "Probability (py3langid, offline) that the response is in the prompt's language"
     metric = "probability"
     default_options: dict[str, Any] = {}
+
+    def resources(self, ctx: Context) -> Resources:
+        """py3langid runs on a CPU: a replica never holds a GPU, even on a CUDA run."""
+        return Resources(num_cpus=1.0, num_gpus=0.0)
 
     def fingerprint(self, ctx: Context) -> str:
         return digest(

@@ -139,3 +139,18 @@ def test_unknown_env_executor_names_the_variable(invoke, tmp_path, monkeypatch):
     result = invoke([*RUN, "--limit", "1", "--out", str(tmp_path / "run")])
     assert result.exit_code == 2
     assert_one_line_error(result.stderr, "unknown executor 'ray'", "valid: local")
+
+
+def test_a_plugin_declares_its_replica_and_the_default_follows_the_device():
+    from fakeplug import FakeScorer
+    from harness_scorers.lang_fidelity import LangFidelityScorer
+
+    from harness import Context, Resources
+    from harness.executors import resources_of
+
+    assert resources_of(FakeScorer(), Context(device="cuda")) == Resources(num_cpus=1.0, num_gpus=1.0)
+    assert resources_of(FakeScorer(), Context(device="cpu")) == Resources(num_cpus=1.0, num_gpus=0.0)
+    # a CPU-only scorer says so, and --set still wins
+    assert resources_of(LangFidelityScorer(), Context(device="cuda")).num_gpus == 0.0
+    ctx = Context(device="cuda", resources={"num_gpus": 0.5})
+    assert resources_of(LangFidelityScorer(), ctx).num_gpus == 0.5
