@@ -231,8 +231,8 @@ class RayExecutor(Executor):
     def _pool_for(self, unit: WorkUnit) -> None:
         key = (unit.resources,)
         if self.pool.key != key:
-            for rep in self.pool.replicas:
-                self.ray.kill(rep.handle)
+            for rep in list(self.pool.replicas):
+                self._drop(rep)
             self.pool = _Pool(key)
 
     def _node_ip(self, node_id: str) -> str:
