@@ -56,6 +56,11 @@ def _env(home: Path, threads: int, **extra: str) -> dict[str, str]:
         RAY_AUTH_MODE="token",
     )
     env.update(extra)
+    from importlib import metadata
+
+    if not any(ep.value == "harness_ray.plugin" for ep in metadata.entry_points(group="harness")):
+        plugins = [p for p in env.get("HARNESS_PLUGINS", "").split(",") if p]
+        env["HARNESS_PLUGINS"] = ",".join([*plugins, "harness_ray.plugin"])  # an install predating the plugin
     return env
 
 
