@@ -58,7 +58,8 @@ def _env(home: Path, threads: int, **extra: str) -> dict[str, str]:
     env.update(extra)
     from importlib import metadata
 
-    if not any(ep.value == "harness_ray.plugin" for ep in metadata.entry_points(group="harness")):
+    installed = any(ep.value == "harness_ray.plugin" for ep in metadata.entry_points(group="harness"))
+    if not installed and "harness_ray.plugin" not in env.get("HARNESS_PLUGINS", ""):
         plugins = [p for p in env.get("HARNESS_PLUGINS", "").split(",") if p]
         env["HARNESS_PLUGINS"] = ",".join([*plugins, "harness_ray.plugin"])  # an install predating the plugin
     return env
