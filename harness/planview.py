@@ -88,7 +88,9 @@ def plan_summary(runner: Runner, rehearsal: dict[str, str] | None = None) -> dic
             "generation_tokens": gen_tokens,
             "scoring_tokens": score_tokens,
             "seconds": seconds,
-            "total_seconds": round(sum(known), 1) if known and len(known) == len(seconds) else None,
+            # the sum over components with a measured speed; ``unmeasured`` names the others
+            "total_seconds": round(sum(known), 1) if known else None,
+            "unmeasured": [name for name, v in seconds.items() if v is None],
         },
     }
 
@@ -147,9 +149,10 @@ def format_summary(s: dict[str, Any]) -> list[str]:
         lines.append("  time: no speed measured on this machine yet (every run records one)")
     elif est["seconds"]:
         parts = [f"{n} {'?' if v is None else f'{v:.0f}s'}" for n, v in est["seconds"].items()]
-        total = "unknown" if est["total_seconds"] is None else f"~{est['total_seconds']:.0f}s"
+        more = " + the unmeasured ones" if est["unmeasured"] else ""
         lines.append(
-            f"  time: {total} ({', '.join(parts)}; from speeds measured on this machine, ? = none measured yet)"
+            f"  time: ~{est['total_seconds']:.0f}s{more} ({', '.join(parts)}; "
+            "from speeds measured on this machine, ? = none measured yet)"
         )
     for name, why in s["unavailable"].items():
         lines.append(f"  not available here: {name}: {why}")

@@ -139,6 +139,7 @@ def test_dry_run_prints_plan_and_writes_nothing(logged, home, tmp_path):
     # the run measured the fake scorer's speed, so the plan can estimate its time for what is left
     est = plan["estimate"]["seconds"]
     assert est["fake-reward"] is not None and est["fake-dpo"] is None  # fake-dpo never ran here
+    assert plan["estimate"]["unmeasured"] == ["fake-dpo"] and plan["estimate"]["total_seconds"] >= 0
     assert _loads(log) == ["load model fake-base", "load scorer fake-reward"]
 
 
