@@ -358,6 +358,9 @@ class RayExecutor(Executor):
                     continue
                 except ray.exceptions.RayTaskError as exc:
                     raise fail(rep, exc, "while loading") from None
+                except ray.exceptions.RayError as exc:  # runtime env setup, scheduling: not the plugin's
+                    msg = f"ray could not start a replica of {unit.component}: {_first_line(exc)}"
+                    raise HarnessError(msg) from None
                 rep.node, rep.node_id, rep.ready = self._node_ip(info["node_id"]), info["node_id"], True
                 commit_writes(info["writes"])
                 if plan is None:
@@ -384,6 +387,8 @@ class RayExecutor(Executor):
                 continue
             except ray.exceptions.RayTaskError as exc:
                 raise fail(rep, exc, f"on {unit.describe_batch(plan[number], number + 1, len(plan))}") from None
+            except ray.exceptions.RayError as exc:
+                raise HarnessError(f"ray could not run {unit.component}: {_first_line(exc)}") from None
             rep.batch = None
             worked[rep.id] = rep.node_id
             commit_writes(writes)
