@@ -6,8 +6,8 @@
   the same joining an already running one-node cluster (Ray's start-up not counted), in turns,
   ``repeats`` times; ratios are medians of ray / local. Tables are checked byte-identical.
 - ``replicas``: the fake suite (tests/core/fakeplug.py) with a simulated model cost of
-  ``FAKE_SLOW`` seconds per generation batch, on a running two-CPU cluster, with 1 and 2
-  replicas: rows/s of the whole run (actors' start-up included).
+  ``FAKE_SLOW`` seconds per generation batch (400 rows), on a running two-CPU cluster, with 1
+  and 2 replicas: rows/s of the whole run (actors' start-up included).
 """
 
 from __future__ import annotations
@@ -26,7 +26,14 @@ from common import log
 
 REPO = Path(__file__).resolve().parents[1]
 DEMO = ["run", "--suite", "demo", "--models", "all", "--langs", "low,high", "--no-progress", "--device", "cpu"]
-FAKE = ["run", "--suite", "_fake", "--no-progress", "--batch-size", "2"]
+# one replica gets the machine's 2 CPUs, as the local run has (Ray sets OMP_NUM_THREADS to an actor's
+# num_cpus); placement keys change no result, so both sides run the same command
+WHOLE_MACHINE = [
+    arg
+    for name in ("tiny-opt", "tiny-opt-sft", "tiny-opt-dpo", "tiny-opt-sft-dpo", "tiny-reward", "lang-fidelity")
+    for arg in ("--set", f"{name}.num_cpus=2")
+]
+FAKE = ["run", "--suite", "_fake", "--no-progress", "--batch-size", "2", "--set", "fake-prompts.n=25"]
 
 
 def _harness(args: list[str], env: dict[str, str], timeout: float = 1800) -> float:
@@ -69,7 +76,7 @@ def overhead(root: Path, threads: int, repeats: int, quick: bool) -> dict[str, A
     from harness_ray.localcluster import LocalCluster
 
     home = root / "home"
-    args = [*DEMO, *(["--limit", "2", "--set", "generation.max_new_tokens=8"] if quick else [])]
+    args = [*DEMO, *WHOLE_MACHINE, *(["--limit", "2", "--set", "generation.max_new_tokens=8"] if quick else [])]
     env = _env(home, threads)
     log("scale-out: training the demo models once (not timed)")
     _harness([*args, "--out", str(root / "warm")], env)
@@ -115,7 +122,7 @@ def replicas(root: Path, slow: float) -> dict[str, Any]:
     }
     base = _env(root / "fake-home", 1, **fake_env)
     cluster = LocalCluster(nodes=1, cpus=2, env=base)
-    out: dict[str, Any] = {"fake_slow_s_per_batch": slow, "rows": 80}
+    out: dict[str, Any] = {"fake_slow_s_per_batch": slow, "command": "harness " + " ".join(FAKE)}
     try:
         env = {**base, **{k: v for k, v in cluster.env.items() if k.startswith("RAY_AUTH")}}
         for n in (1, 2):
@@ -135,12 +142,14 @@ def replicas(root: Path, slow: float) -> dict[str, Any]:
             ]
             seconds = _harness(args, env)
             manifest = json.loads((root / f"fake-{n}" / "manifest.json").read_text())
+            rows = manifest["work"]["rows"]
             out[f"replicas_{n}"] = {
                 "seconds": round(seconds, 2),
-                "rows_per_s": round(80 / seconds, 2),
+                "rows": rows,
+                "rows_per_s": round(rows / seconds, 2),
                 "used": manifest["executor"]["replicas"],
             }
-            log(f"scale-out: fake suite, {n} replica(s): {80 / seconds:.1f} rows/s")
+            log(f"scale-out: fake suite, {n} replica(s): {rows / seconds:.1f} rows/s")
     finally:
         cluster.stop()
     out["speedup_2_vs_1"] = round(out["replicas_2"]["rows_per_s"] / out["replicas_1"]["rows_per_s"], 3)
