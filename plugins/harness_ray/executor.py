@@ -148,7 +148,7 @@ class RayExecutor(Executor):
         if not joining:
             kwargs["include_dashboard"] = False
         try:
-            ray.init(address=address, **kwargs)
+            ray.init(address=address if joining else "local", **kwargs)  # "local": never a stray cluster
         except Exception as exc:  # ConnectionError, auth, bad address: one line, nothing lost
             where = (
                 f"the Ray cluster at {address or os.environ.get('RAY_ADDRESS')}" if joining else "a local Ray instance"

@@ -129,3 +129,30 @@ def test_plugin_error_on_a_worker_is_one_line_naming_plugin_and_batch(ray_cluste
     assert "ValueError: cannot score Swahili" in errors[0] and "/sw" not in errors[0]
     assert "Traceback" not in res.stderr.split(errors[0])[1]
     assert store_counts(home / "store.sqlite")["generations"] == 80  # the generations are kept
+
+
+def _processes_with_env(marker: str) -> list[int]:
+    """PIDs whose environment holds ``marker`` (every process a driver starts inherits its env)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and int(entry.name) != os.getpid():
+            try:
+                if marker.encode() in (entry / "environ").read_bytes():
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
+def test_no_address_starts_a_local_instance_and_stops_it(ray_cluster, tmp_path):
+    ref = _reference(tmp_path, ray_cluster, args=("--limit", "1"))
+    home, out = tmp_path / "home", tmp_path / "ray"
+    res = run_harness([*RUN, "--limit", "1", "--executor", "ray", "--out", str(out)], ray_cluster.driver_env(home), 120)
+    assert res.returncode == 0, res.stderr
+    assert "ray: started a local instance" in res.stderr
+    _same_outputs(ref, out)
+    assert json.loads((out / "manifest.json").read_text())["executor"]["address"] == "local instance"
+    deadline = time.monotonic() + 20
+    while _processes_with_env(f"HARNESS_HOME={home}") and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not _processes_with_env(f"HARNESS_HOME={home}"), "the local Ray instance outlived the run"
