@@ -38,11 +38,16 @@ def _sync(device: str) -> None:
         torch.cuda.synchronize()
 
 
-def gen_timing(variant_name: str, device: str, n: int, batches: list[int], max_new_tokens: int) -> dict:
+def gen_timing(variant_name: str, device: str, n: int, batches: list[int], max_new_tokens: int,
+               dtype: str = "auto") -> dict:
     from .plugin import variants
 
     v = {x.name: x for x in variants()}[variant_name]
+    from harness.devices import resolve_device
+    from harness.dtypes import run_dtype
+
     ctx = Context(options=dict(v.default_options), home=harness_home(), device=device,
+                  dtype=run_dtype(dtype, resolve_device(device)),
                   generation=GenerationSettings(max_new_tokens, "hh"), train_missing=True)
     t0 = time.perf_counter()
     loaded = v.load(ctx)
@@ -124,13 +129,14 @@ def main(argv: list[str] | None = None) -> None:
     g.add_argument("--prompts", type=int, default=16)
     g.add_argument("--batch", type=int, nargs="+", default=[1, 8])
     g.add_argument("--max-new-tokens", type=int, default=50)
+    g.add_argument("--dtype", default="auto", choices=["auto", "fp32", "bf16", "fp16"])
     t = sub.add_parser("train")
     t.add_argument("--device", default="cuda")
     t.add_argument("--steps", type=int, default=20)
     t.add_argument("--max-length", type=int, default=512)
     a = ap.parse_args(argv)
     if a.cmd == "gen":
-        res = gen_timing(a.variant, a.device, a.prompts, a.batch, a.max_new_tokens)
+        res = gen_timing(a.variant, a.device, a.prompts, a.batch, a.max_new_tokens, a.dtype)
     else:
         res = train_throughput(a.device, a.steps, a.max_length)
     print(json.dumps(res, indent=2))
