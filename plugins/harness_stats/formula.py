@@ -17,6 +17,13 @@ from dataclasses import dataclass
 DEFAULT_RANDOM = "(1|item) + (1|language) + (1|language:item) + (1|language:variant) + (1|language:variant:kind)"
 #: The model the harness fitted before (crossed random intercepts only).
 SIMPLE_RANDOM = "(1|item) + (1|language)"
+#: Without an explicit formula, the first of these the table has enough scores for is fitted.
+DEFAULT_LADDER = (
+    DEFAULT_RANDOM,
+    "(1|item) + (1|language) + (1|language:item) + (1|language:variant)",
+    "(1|item) + (1|language) + (1|language:item)",
+    SIMPLE_RANDOM,
+)
 
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]*$")
 

@@ -239,11 +239,22 @@ def tradeoff_lmm(frame: Mapping[str, Any], options: Mapping[str, Any]) -> dict[s
     three-way contrast, the joint F test; optionally the LRT (ML fits)."""
     import pandas as pd
 
-    from .formula import DEFAULT_RANDOM
+    from .formula import DEFAULT_LADDER, DEFAULT_RANDOM
 
-    random = str(options.get("random") or DEFAULT_RANDOM)
     df = frame["frame"]
-    fit = fit_frame(df, random, reml=True)
+    random = str(options.get("random") or "")
+    fallback_note = ""
+    if random:
+        fit = fit_frame(df, random, reml=True)
+    else:  # the default: the largest model of the ladder the table can support
+        for random in DEFAULT_LADDER:
+            try:
+                fit = fit_frame(df, random, reml=True)
+                break
+            except NotEstimable as exc:
+                if "more effects" not in str(exc) or random == DEFAULT_LADDER[-1]:
+                    raise
+                fallback_note = f"LMM: the table is too small for `{DEFAULT_RANDOM}` ({exc}); fitted "
     import numpy as np
 
     eye = np.eye(len(fit.names))
@@ -257,6 +268,8 @@ def tradeoff_lmm(frame: Mapping[str, Any], options: Mapping[str, Any]) -> dict[s
         c["df"] = tests[c["term"]]["df"]
     contrasts, f_test = contrasts_of(fit)
     notes = [f"LMM (REML): {w}" for w in fit.warnings]
+    if fallback_note:
+        notes.append(fallback_note + f"`{random}` instead")
     n_low = len({lang for lang, tier in zip(df["language"], df["tier"]) if tier == frame["low"]})
     n_high = len(frame["languages"]) - n_low
     if len(frame["languages"]) <= 2:
