@@ -149,3 +149,16 @@ def test_tiers_option_selects_the_contrast(planted):
     assert (fit["low_tier"], fit["high_tier"]) == ("low", "mid")
     bad = TradeoffStatistic().compute(rows, {"tiers": ["low", "nope"]})
     assert bad.warnings and not bad.data["fits"]
+
+
+def test_default_model_shrinks_to_what_a_small_table_supports():
+    # 4 models x 2 x 2 items x 2 + 2 languages = 64 scores: fewer than the extended model's effects
+    tiny = SimDesign(variants=4, items_per_kind=2, low_languages=2, high_languages=2)
+    result = TradeoffStatistic().compute(simulate_rows(np.random.default_rng(1), 0.0, tiny), {})
+    fit = result.data["fits"][0]
+    assert (
+        fit["random"]
+        != "(1|item) + (1|language) + (1|language:item) + (1|language:variant) + (1|language:variant:kind)"
+    )
+    assert any("too small for" in w and "instead" in w for w in result.warnings)
+    assert result.data["contrasts"] and result.data["f_test"]
