@@ -99,7 +99,7 @@ def test_demo_report_opens_in_chromium_with_the_verdict_and_every_sample(demo_ru
     # the html's verdict is report.md's: the same headline figure (or none), the same first sentence
     md_verdict = (out / "report.md").read_text().split("## Verdict", 1)[1].split("\n## ", 1)[0]
     assert p.locator("#verdict figure img").count() == md_verdict.count("![")
-    first = md_verdict.strip().splitlines()[0].replace("**", "")
+    first = md_verdict.strip().splitlines()[0].replace("**", "").lstrip("-* ")  # a list item renders without its marker
     assert first[:60] in p.inner_text("#verdict .verdict")
     assert p.locator("img").count() >= 3
     p.wait_for_function("Array.from(document.images).every(i => i.complete && i.naturalWidth > 0)")
