@@ -20,7 +20,7 @@ from .recipes import effective_recipe
 
 
 class RandomOptVariant(ModelVariant):
-    default_options = {"seed": 0, "dtype": "auto", "tokenizer": ""}
+    default_options = {"seed": 0, "dtype": "auto", "engine": "auto", "tokenizer": ""}
 
     def __init__(self, name: str = "opt-350m-random") -> None:
         self.name = name
@@ -50,13 +50,13 @@ class RandomOptVariant(ModelVariant):
     def fingerprint(self, ctx: Context) -> str:
         from harness.devices import resolve_device
 
-        from .generation import model_dtype
+        from .generation import generation_engine, model_dtype
 
         check_format(ctx.generation.prompt_format)
         device = resolve_device(ctx.device)
         _, tok_id = self._tokenizer(ctx)
         return digest("harness_opt/v1", self.name, OPT_350M_CONFIG, int(ctx.options.get("seed", 0)), tok_id,
-                      ctx.generation.as_dict(), model_dtype(ctx), device)
+                      ctx.generation.as_dict(), model_dtype(ctx), device, generation_engine(ctx, device))
 
     def load(self, ctx: Context) -> LoadedModel:
         from .builders import ensure_tiny_base, random_350m

@@ -22,7 +22,7 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 #: Options of a variant that are not recipe values.
-VARIANT_OPTIONS = ("checkpoint", "dtype", "trust_remote_code", "recipe", "tokenizer")
+VARIANT_OPTIONS = ("checkpoint", "dtype", "engine", "trust_remote_code", "recipe", "tokenizer")
 #: Top-level recipe keys a suite may override.
 RECIPE_KEYS = ("base", "revision", "seed", "cpu_threads", "tiny", "data", "sft", "dpo")
 

@@ -73,7 +73,7 @@ def _base_source(recipe: dict[str, Any], home: Path, hint: str) -> ck.WeightsSou
 class OptVariant(ModelVariant):
     """One (family, recipe) pair, e.g. ``opt-350m-sft`` or ``tiny-opt-sft-dpo``."""
 
-    default_options = {"checkpoint": "", "dtype": "auto", "trust_remote_code": False}
+    default_options = {"checkpoint": "", "dtype": "auto", "engine": "auto", "trust_remote_code": False}
 
     def __init__(self, name: str, family: str, recipe: str, description: str = "") -> None:
         assert recipe in RECIPES, recipe
@@ -129,14 +129,14 @@ class OptVariant(ModelVariant):
     def fingerprint(self, ctx: Context) -> str:
         from harness.devices import resolve_device
 
-        from .generation import model_dtype
+        from .generation import generation_engine, model_dtype
 
         check_format(ctx.generation.prompt_format)
         plan = self.plan(ctx)
         device = resolve_device(ctx.device)
         return digest(
             FORMAT_VERSION, self.name, self.family, self.recipe, plan.weights_identity,
-            ctx.generation.as_dict(), model_dtype(ctx), device,
+            ctx.generation.as_dict(), model_dtype(ctx), device, generation_engine(ctx, device),
         )
 
     def is_available(self, ctx: Context) -> str | None:
@@ -237,7 +237,7 @@ def load_causal_lm(source: str, ctx: Context, info: dict[str, Any] | None = None
 
     from harness.devices import resolve_device
 
-    from .generation import LoadedOpt, model_dtype
+    from .generation import LoadedOpt, generation_engine, model_dtype
     from .training import quiet_libraries
 
     quiet_libraries()
@@ -252,4 +252,4 @@ def load_causal_lm(source: str, ctx: Context, info: dict[str, Any] | None = None
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise HarnessError(f"cannot load {source}: {first}") from exc
     model = model.to(device=device, dtype=dtype).eval()
-    return LoadedOpt(model, tok, device, ctx.generation, info)
+    return LoadedOpt(model, tok, device, ctx.generation, info, engine=generation_engine(ctx, device))

@@ -127,18 +127,23 @@ def test_checkpoint_option_loads_a_local_folder(tiny_trained, variants, home, pr
 
 
 def test_cpu_auto_batch_size_is_capped(tiny_trained, variants, home, prompts):
+    from harness_opt.generation import CPU_BATCH_CAP
+
     v = variants["tiny-opt"]
     loaded = v.load(make_ctx(v, home))
-    assert loaded.auto_batch_size(prompts) == 16
+    assert loaded.auto_batch_size(prompts * 2) == CPU_BATCH_CAP
     assert loaded.auto_batch_size(prompts[:3]) == 3
 
 
-def test_bf16_generations_are_identical_for_every_batch_size(tiny_trained, variants, home, prompts):
-    # bf16 attention over a padded row rounds differently from the row alone; ragged attention fixes that.
+@pytest.mark.parametrize("engine", ["packed", "hf"])
+def test_bf16_generations_are_identical_for_every_batch_size(tiny_trained, variants, home, prompts, engine):
+    # bf16 attention over a padded row rounds differently from the row alone: the packed engine never
+    # pads, and transformers' generate gets ragged attention (what a GPU run uses in half precision).
     v = variants["tiny-opt-sft"]
-    loaded = v.load(make_ctx(v, home, dtype="bfloat16",
+    loaded = v.load(make_ctx(v, home, {"engine": engine}, dtype="bfloat16",
                              generation=GenerationSettings(max_new_tokens=16, prompt_format="hh")))
-    assert str(next(loaded.model.parameters()).dtype) == "torch.bfloat16" and loaded.ragged
+    assert str(next(loaded.model.parameters()).dtype) == "torch.bfloat16"
+    assert (loaded.packed is not None) == (engine == "packed") and loaded.ragged == (engine == "hf")
     subset = prompts[::5] + prompts[1::5] + prompts[2::5] + prompts[3::5]
     ref = _run(loaded, subset, 1)
     assert _run(loaded, subset, 8) == ref
@@ -147,11 +152,13 @@ def test_bf16_generations_are_identical_for_every_batch_size(tiny_trained, varia
     loaded.close()
 
 
-def test_preallocated_cache_gives_the_default_caches_tokens(tiny_trained, variants, home, prompts):
+@pytest.mark.parametrize("engine", ["packed", "hf"])
+def test_both_engines_give_transformers_own_tokens(tiny_trained, variants, home, prompts, engine):
     import torch
 
     v = variants["tiny-opt-sft"]
-    loaded = v.load(make_ctx(v, home, generation=GenerationSettings(max_new_tokens=12, prompt_format="hh")))
+    loaded = v.load(make_ctx(v, home, {"engine": engine},
+                             generation=GenerationSettings(max_new_tokens=12, prompt_format="hh")))
     batch = prompts[::6][:8]
     ours = [o.response for o in loaded.generate(batch)]
     tok = loaded.tokenizer
