@@ -105,7 +105,6 @@ def headline(result: dict[str, Any]) -> dict[str, Any]:
                 "harness_vs_lm_eval_same_batch"):
         out[key] = big.get(key) if big.get(key) is not None else tiny.get(key)
         out[f"{key}_tiny"] = tiny.get(key)
-    out["harness_identical_to_handloop"] = big.get("harness_auto_identical_to_handloop")
     out["score_batched_speedup"] = d.get("scoring", {}).get("score_batched_speedup")
     out["cached_rerun_s"] = d.get("demo", {}).get("cached_rerun_s")
     out["peak_rss_mb"] = d.get("demo", {}).get("peak_rss_mb")
