@@ -1,7 +1,8 @@
 """bf16 against fp32, side by side in one run (issue 16): generation and reward scoring.
 
-Generation: the harness path (Runner -> plugin ``generate`` -> store) on ``opt-350m-random``
-loaded once in fp32 and once in bf16 (``--dtype bf16``), the two sides alternating per repeat;
+Generation: the harness path (Runner -> plugin ``generate`` -> store, the harness's own batch
+size) on ``opt-350m-random`` loaded once in fp32 and once in bf16 (``--dtype bf16``), the two
+sides alternating per repeat;
 ``bf16_gen_speedup`` = fp32 seconds / bf16 seconds, ``bf16_identical_responses`` = the share of
 prompts whose bf16 response equals the fp32 one. Scoring: DeBERTa-v3-large (random weights)
 scored one pair per forward pass in fp32 (the unbatched baseline of ``score_batched_speedup``)
@@ -45,7 +46,7 @@ def run_bf16_generation(host: Any, spec: Any, device: str) -> dict[str, Any]:
                 host.registries["models"][spec.model] = _Preloaded(variant, side)
                 side.outputs = []
                 c0 = cpu_seconds()
-                seconds, runner = run_harness(host, plan, device, spec.batch_size, spec.per_kind, dtype=dtype)
+                seconds, runner = run_harness(host, plan, device, "auto", spec.per_kind, dtype=dtype)
                 times[dtype].append(seconds)
                 cpu[dtype].append(cpu_seconds() - c0)
                 responses[dtype] = [o.response for o in side.outputs]
@@ -61,7 +62,7 @@ def run_bf16_generation(host: Any, spec: Any, device: str) -> dict[str, Any]:
         "model": spec.model,
         "prompts": len(a),
         "max_new_tokens": spec.max_new_tokens,
-        "batch_size": spec.batch_size,
+        "batch_size": "auto",
         "repeats": spec.repeats,
         "cpu_bf16": cpu_half_support("bfloat16"),
         "load_s": {d: rounded(v) for d, v in load_s.items()},
@@ -148,7 +149,7 @@ def bf16_parts(parts: list[str], quick: bool, device: str, repeats: int | None) 
         from harness.plugins import PluginHost
 
         spec = (GenSpec("opt-350m-random", DEMO_LANGS[:1], 4, 8, 8, repeats or 1) if quick
-                else GenSpec("opt-350m-random", DEMO_LANGS[:1], 8, 16, 16, repeats or 2))
+                else GenSpec("opt-350m-random", DEMO_LANGS, 2, 50, 16, repeats or 1))
         out.append(("bf16_generation", lambda: run_bf16_generation(PluginHost(), spec, device)))
     if "bf16score" in parts:
         out.append(("bf16_scoring", lambda: run_bf16_scoring(device, quick=quick)))

@@ -29,6 +29,9 @@ from typing import Any
 ROWWISE = "harness_rowwise"
 #: Prompt tokens packed into one prefill call (one GEMM of this many rows per linear layer).
 PREFILL_TOKENS = 1024
+#: The most memory the rows in flight may hold in KV caches: wide decode of short prompts, fewer
+#: rows at once when prompts are long (64 rows of 2,000 tokens would need 25 GB on OPT-350M).
+KV_BUDGET_BYTES = 4 << 30
 _STEP: ContextVar[Step | None] = ContextVar("harness_opt_step", default=None)
 _registered = False
 
@@ -139,7 +142,8 @@ def invariant_min_rows(weights: Sequence[Any], probe: int = 40) -> tuple[int, fr
 class PackedGenerator:
     """Greedy decoding for a transformers OPT model with packed prefill and per-row caches."""
 
-    def __init__(self, model: Any, eos_id: int | None, width: int, prefill_tokens: int = PREFILL_TOKENS) -> None:
+    def __init__(self, model: Any, eos_id: int | None, width: int, prefill_tokens: int = PREFILL_TOKENS,
+                 kv_budget_bytes: int = KV_BUDGET_BYTES) -> None:
         import torch
 
         self.model = model
@@ -148,6 +152,9 @@ class PackedGenerator:
         self.width = max(1, width)
         self.prefill_tokens = prefill_tokens
         self.dtype = next(model.parameters()).dtype
+        cfg = model.config
+        per_token = 2 * cfg.num_hidden_layers * cfg.hidden_size * self.dtype.itemsize  # K and V, every layer
+        self.kv_budget_tokens = max(1, kv_budget_bytes // per_token)
         layer = self.decoder.layers[0]
         self.floor, self.small_ok = invariant_min_rows(
             [lin.weight for lin in (layer.self_attn.q_proj, layer.fc1, layer.fc2, model.lm_head)])
@@ -232,7 +239,12 @@ class PackedGenerator:
         """Prefill the next prompts into free slots, packed into chunks of at most ``prefill_tokens``."""
         chunk: list[Row] = []
         size = 0
+        held = sum(len(r.prompt) + r.max_new for r in active)
         while pending and len(active) + len(chunk) < self.width:
+            need = len(pending[0].prompt) + pending[0].max_new
+            if (active or chunk) and held + need > self.kv_budget_tokens:
+                break  # memory: wait for rows to finish (one row is always let in)
+            held += need
             row = pending.popleft()
             if chunk and size + len(row.prompt) > self.prefill_tokens:
                 self._prefill(chunk)

@@ -103,3 +103,15 @@ def test_the_model_keeps_its_own_attention_after_a_packed_call(loaded_sft, mixed
     before = loaded_sft.model.config._attn_implementation
     loaded_sft.generate(mixed[:2])
     assert loaded_sft.model.config._attn_implementation == before
+
+
+def test_a_memory_budget_narrows_decode_without_changing_tokens(loaded_sft, mixed):
+    from harness_opt.packed import PackedGenerator
+
+    ids = _ids(loaded_sft, mixed[:12])
+    eos = loaded_sft.tokenizer.eos_token_id
+    wide = PackedGenerator(loaded_sft.model, eos, 12)
+    one_at_a_time = PackedGenerator(loaded_sft.model, eos, 12, kv_budget_bytes=1)  # room for one row: always let in
+    per_token = wide.kv_budget_tokens * 1.0
+    assert one_at_a_time.kv_budget_tokens == 1 and per_token > 1000
+    assert one_at_a_time.generate(ids, 24) == wide.generate(ids, 24)
