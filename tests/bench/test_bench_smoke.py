@@ -45,7 +45,7 @@ def test_tiny_ratios_are_positive_numbers(quick_tiny):
 @pytest.mark.ml
 def test_every_side_did_the_same_work(quick_tiny):
     gen = quick_tiny[0]["details"]["generation_tiny"]
-    sides = {"harness", "handloop", "per_prompt", "lm_eval"}
+    sides = {"harness", "harness_auto", "handloop", "per_prompt", "lm_eval", "lm_eval_wide"}
     assert set(gen["seconds"]) == sides
     assert all(gen["seconds"][s] > 0 for s in sides)
     assert gen["prompts"] == 16 and gen["max_new_tokens"] == 16 and gen["batch_size"] == 8
@@ -53,6 +53,8 @@ def test_every_side_did_the_same_work(quick_tiny):
     assert len(set(gen["new_tokens"].values())) == 1, gen["new_tokens"]
     # The runner's own time (plan, batching, store commits) is the part of its wall time outside generate().
     assert 0 <= gen["harness_generate_calls_s"] <= gen["seconds"]["harness"]
+    # ... and the same tokens: the packed engine gives the plain loop's responses at both batch sizes.
+    assert gen["harness_identical_to_handloop"] == gen["harness_auto_identical_to_handloop"] == 1.0
 
 
 def test_unknown_part_is_a_usage_error():
