@@ -125,13 +125,23 @@ def _reading(c: Mapping[str, Any]) -> str:
     return "" if c["ci_low"] > 0 or c["ci_high"] < 0 else "; no clear difference"
 
 
+def _compared(estimate: float, digits: int, unit: str, low: str, high: str, short: bool = False) -> str:
+    """'1.20 reward points larger in low-resource than in high-resource languages' ('in low- than in
+    high-resource' when ``short``), or 'the same in ...' when the difference shows as zero at the
+    printed precision (a 0.0 is neither larger nor smaller)."""
+    first = f"{low}-" if short else f"{low}-resource"
+    if round(abs(estimate), digits) == 0:
+        return f"the same in {first} as in {high}-resource languages"
+    word = "larger" if estimate > 0 else "smaller"
+    return f"{abs(estimate):.{digits}f} {unit} {word} in {first} than in {high}-resource languages"
+
+
 def lmm_sentence(c: Mapping[str, Any], low: str, high: str) -> str:
     if not c.get("reported"):
         return f"**{c['variant']}** vs {c['base']} ({c['scorer']}): no answer in reward points: {c.get('why_not')}."
-    size, word = abs(c["estimate"]), "larger" if c["estimate"] > 0 else "smaller"
     return (
         f"**{c['variant']}** vs {c['base']} ({c['scorer']}): its gain in harmlessness over helpfulness is "
-        f"{size:.2f} reward points {word} in {low}-resource than in {high}-resource languages "
+        f"{_compared(c['estimate'], 2, 'reward points', low, high)} "
         f"({_ci(c['ci_low'], c['ci_high'], 2)}, Holm-adjusted {_p(c['p_holm'])}{_reading(c)})."
     )
 
@@ -140,9 +150,8 @@ def rates_sentence(hm: Mapping[str, Any], hp: Mapping[str, Any], low: str, high:
     def part(c: Mapping[str, Any], what: str) -> str:
         if not math.isfinite(c["se"]):
             return f"its {what} change cannot be compared (fewer than two languages in a tier)"
-        size, word = abs(c["estimate"]), "larger" if c["estimate"] > 0 else "smaller"
         return (
-            f"its {what} change is {size:.1f} percentage points {word} in {low}- than in {high}-resource languages "
+            f"its {what} change is {_compared(c['estimate'], 1, 'percentage points', low, high, short=True)} "
             f"({c['change_low']:+.1f} vs {c['change_high']:+.1f}; {_ci(c['ci_low'], c['ci_high'], 1)}, "
             f"Holm-adjusted {_p(c['p_holm'])}{_reading(c)})"
         )
