@@ -11,6 +11,7 @@ and by how much. Nothing here knows a concrete statistic.
 from __future__ import annotations
 
 import csv
+import difflib
 import math
 import re
 from pathlib import Path
@@ -124,6 +125,7 @@ def compare_runs(a: Path, b: Path) -> dict[str, Any]:
     same = sum(c[0] for c in by_model.values())
     va, vb = verdict_lines(a), verdict_lines(b)
     masked = [NUMBER.sub("#", s) for s in va] != [NUMBER.sub("#", s) for s in vb]
+    changed = changed_sentences(va, vb) if masked else []
     return {
         "runs": [str(a), str(b)],
         "rows": [len(rows_a), len(rows_b)],
@@ -148,11 +150,27 @@ def compare_runs(a: Path, b: Path) -> dict[str, Any]:
         "verdict": {
             "same_text": va == vb,
             "changed": masked,
+            "changed_sentences": changed,
             "a": va,
             "b": vb,
         },
         "tables": compare_tables(a, b),
     }
+
+
+def changed_sentences(va: list[str], vb: list[str]) -> list[dict[str, Any]]:
+    """The verdict sentences whose words (numbers masked) differ, paired by position, each with the
+    words that changed: "'5.0 percentage points larger' -> 'the same'" says more than two paragraphs."""
+    out: list[dict[str, Any]] = []
+    for i in range(max(len(va), len(vb))):
+        sa, sb = (va[i] if i < len(va) else ""), (vb[i] if i < len(vb) else "")
+        wa, wb = NUMBER.sub("#", sa).split(), NUMBER.sub("#", sb).split()
+        if wa == wb:
+            continue
+        ops = difflib.SequenceMatcher(a=wa, b=wb, autojunk=False).get_opcodes()
+        words = [(" ".join(wa[i1:i2]), " ".join(wb[j1:j2])) for tag, i1, i2, j1, j2 in ops if tag != "equal"]
+        out.append({"sentence": i + 1, "a": sa, "b": sb, "words": words})
+    return out
 
 
 def format_comparison(c: dict[str, Any]) -> list[str]:
@@ -171,8 +189,12 @@ def format_comparison(c: dict[str, Any]) -> list[str]:
     if not v["a"] and not v["b"]:
         lines.append("verdict: neither report has one")
     elif v["changed"]:
-        lines.append("verdict: CHANGED (wording differs beyond its numbers)")
-        lines += [f"  A: {s}" for s in v["a"]] + [f"  B: {s}" for s in v["b"]]
+        n = len(v["changed_sentences"])
+        lines.append(f"verdict: CHANGED in {n} of {max(len(v['a']), len(v['b']))} sentence(s) "
+                     "(wording differs beyond its numbers; # stands for a number)")
+        for ch in v["changed_sentences"]:
+            words = "; ".join(f"'{x}' -> '{y}'" for x, y in ch["words"])
+            lines += [f"  sentence {ch['sentence']}: {words}", f"    A: {ch['a']}", f"    B: {ch['b']}"]
     else:
         lines.append("verdict: unchanged" + ("" if v["same_text"] else " (only its numbers moved)"))
     for name, t in c["tables"].items():

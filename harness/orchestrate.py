@@ -53,7 +53,8 @@ def _stat_options(suite_data: dict[str, Any], names: list[str]) -> dict[str, dic
 
 
 def _report_key(host: PluginHost, table_path: Path, names: list[str], options: dict[str, Any]) -> str:
-    plugins = {host.stats[n].plugin: host.infos[host.stats[n].plugin].version for n in names}
+    infos = {host.stats[n].plugin: host.infos[host.stats[n].plugin] for n in names}
+    plugins = {name: [info.version, info.code] for name, info in infos.items()}  # an edited statistic re-runs
     return digest("report", file_digest(table_path), names, options, plugins)
 
 

@@ -16,11 +16,14 @@ refused registration is reported against the plugin that attempted it.
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import os
+import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from importlib import metadata
+from pathlib import Path
 from typing import Any
 
 import pluggy
@@ -59,6 +62,32 @@ def _env_list(name: str) -> list[str]:
     return [x.strip() for x in os.environ.get(name, "").split(",") if x.strip()]
 
 
+_CODE_DIGESTS: dict[Path, str] = {}
+
+
+def code_digest(obj: Any) -> str | None:
+    """sha256 over the .py files of the package that defines a plugin object. An edited plugin keeps
+    its version in an editable install; with this in the report key and the manifest, an edit
+    invalidates cached reports and shows in what a run records."""
+    module = obj if hasattr(obj, "__file__") else sys.modules.get(getattr(type(obj), "__module__", ""))
+    file = getattr(module, "__file__", None)
+    if not file:
+        return None
+    top = sys.modules.get((getattr(module, "__package__", None) or "").split(".")[0])
+    top_file = getattr(top, "__file__", None) or ""
+    # a package: all of its files; a single-file module (e.g. beside others in site-packages): itself
+    folder = Path(top_file).resolve().parent if top_file.endswith("__init__.py") else Path(file).resolve()
+    if folder not in _CODE_DIGESTS:
+        h = hashlib.sha256()
+        files = sorted(folder.rglob("*.py")) if folder.is_dir() else [folder]
+        for path in files:
+            if "__pycache__" not in path.parts:
+                name = path.relative_to(folder).as_posix() if folder.is_dir() else path.name
+                h.update(name.encode() + b"\0" + path.read_bytes() + b"\0")
+        _CODE_DIGESTS[folder] = h.hexdigest()[:16]
+    return _CODE_DIGESTS[folder]
+
+
 def strict_from_env() -> bool:
     return os.environ.get("HARNESS_STRICT_PLUGINS", "").lower() in ("1", "true", "yes")
 
@@ -70,6 +99,7 @@ class PluginInfo:
     name: str
     distribution: str | None = None
     version: str | None = None
+    code: str | None = None  # sha256 of the plugin package's .py files (see ``code_digest``)
     hooks: list[str] = field(default_factory=list)
     registered: dict[str, list[str]] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
@@ -92,6 +122,7 @@ class PluginInfo:
             "name": self.name,
             "distribution": self.distribution,
             "version": self.version,
+            "code": self.code,
             "hooks": sorted(self.hooks),
             "registered": {k: sorted(v) for k, v in sorted(self.registered.items())},
             "error": self.error,
@@ -181,7 +212,7 @@ class PluginHost:
     def _add(self, name: str, obj: Any, dist: str | None, version: str | None) -> None:
         if name in self.disabled:
             return
-        info = PluginInfo(name, dist, version)
+        info = PluginInfo(name, dist, version, code_digest(obj))
         self.infos[name] = info
         try:
             self.pm.register(obj, name=name)

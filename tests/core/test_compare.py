@@ -30,7 +30,11 @@ def test_compare_reports_agreement_and_what_changed(tmp_path, invoke):
     assert c["verdict"]["changed"] is False and c["verdict"]["same_text"] is False  # only a p-value moved
     assert c["tables"]["rates"]["changed"] == 1 and c["tables"]["rates"]["largest"]["column"] == "HmR"
     flipped = _run(tmp_path, "c", ["x", "y", "z", "w"], [1.0, 2.0, 3.0, 4.0], "evidence (p = 0.01).", "90.0")
-    assert compare_runs(a, flipped)["verdict"]["changed"] is True
+    flip = compare_runs(a, flipped)["verdict"]
+    assert flip["changed"] is True
+    assert flip["changed_sentences"] == [{"sentence": 1, "a": "no evidence (p = 0.61).", "b": "evidence (p = 0.01).",
+                                          "words": [("no", "")]}]
+    assert "sentence 1: 'no' -> ''" in "\n".join(format_comparison(compare_runs(a, flipped)))
     same = compare_runs(a, a)
     assert same["responses"]["identical_share"] == 1.0 and same["tables"]["rates"]["changed"] == 0
     text = "\n".join(format_comparison(c))
