@@ -139,6 +139,13 @@ class LoadedOpt(LoadedModel):
             }))
         return results
 
+    def item_lengths(self, prompts: Sequence[Prompt]) -> list[int]:
+        """Prompt tokens as generation will see them (formatted, cut to the budget): batches of
+        similar token counts, whatever the script."""
+        texts = [format_prompt(p.text, self.settings.prompt_format) for p in prompts]
+        ids = self.tokenizer(texts, truncation=True, max_length=self.max_prompt_tokens, verbose=False)["input_ids"]
+        return [len(x) for x in ids]
+
     def auto_batch_size(self, prompts: Sequence[Prompt]) -> int:
         """CPU: a fixed cap. CUDA: the largest power of two whose KV cache and logits fit in half the
         free memory, estimated from the longest prompt."""
