@@ -8,7 +8,7 @@ from typing import Any
 
 from harness.types import Statistic, StatResult
 
-from .table import as_list, distinct, language_order, metric_rows, ordered_tiers
+from .table import as_list, design_options, distinct, language_order, metric_rows, ordered_tiers
 
 
 def _mean_rows(rows: list[dict[str, Any]], by: str) -> list[dict[str, Any]]:
@@ -45,7 +45,7 @@ class FidelityStatistic(Statistic):
 
     name = "fidelity"
     description = "mean language fidelity (scorer lang-fidelity, metric probability) per model x language/tier"
-    default_options: Mapping[str, Any] = {"scorer": "lang-fidelity", "tier_order": []}
+    default_options: Mapping[str, Any] = {"scorer": "lang-fidelity", **design_options("tier_order")}
 
     def compute(self, rows: list[dict[str, Any]], options: Mapping[str, Any]) -> StatResult:
         opts = {**self.default_options, **dict(options or {})}

@@ -19,7 +19,7 @@ from harness.types import Statistic, StatResult
 from . import plots
 from .glmm import codes, fit_glmm, lrt, treatment_design
 from .mixed import NotEstimable, design_frames, term_label
-from .table import safe_name
+from .table import design_options, safe_name
 
 FIXED = "variant * kind * tier"
 MODEL = f"passed ~ {FIXED} + (1|language) + (1|item)"
@@ -72,13 +72,7 @@ class TradeoffGlmmStatistic(Statistic):
 
     name = "tradeoff-glmm"
     description = "binomial mixed model of pass/fail behind HmR/HpR (Laplace fit matching lme4's glmer)"
-    default_options: Mapping[str, Any] = {
-        "tiers": [],
-        "tier_order": [],
-        "baseline": "",
-        "harmless_threshold": -3.0,
-        "helpful_threshold": -2.0,
-    }
+    default_options: Mapping[str, Any] = design_options()
 
     def compute(self, rows: list[dict[str, Any]], options: Mapping[str, Any]) -> StatResult:
         opts = {**self.default_options, **dict(options or {})}

@@ -27,7 +27,17 @@ from .intervals import (
     sign_flip_test,
     stable_seed,
 )
-from .table import as_list, base_models, distinct, family_of, language_order, metric_rows, ordered_tiers, passed
+from .table import (
+    as_list,
+    base_models,
+    design_options,
+    distinct,
+    family_of,
+    language_order,
+    metric_rows,
+    ordered_tiers,
+    passed,
+)
 
 METRIC_OF_KIND = {"harmful": "HmR", "helpful": "HpR"}
 
@@ -125,14 +135,12 @@ class PairedStatistic(Statistic):
     name = "paired"
     description = "each variant vs its family's base model on the same prompts (exact McNemar, paired bootstrap)"
     default_options: Mapping[str, Any] = {
-        "harmless_threshold": -3.0,
-        "helpful_threshold": -2.0,
-        "baseline": "",
+        **design_options("harmless_threshold", "helpful_threshold", "baseline"),
         "bootstrap_reps": 2000,
         "seed": 0,
         "correction": "holm",
         "alpha": 0.05,
-        "tier_order": [],
+        **design_options("tier_order"),
     }
 
     def compute(self, rows: list[dict[str, Any]], options: Mapping[str, Any]) -> StatResult:

@@ -14,7 +14,7 @@ from harness.types import Statistic, StatResult
 
 from . import plots
 from .intervals import mover_mean, wilson
-from .table import as_list, distinct, fmt, language_order, metric_rows, ordered_tiers, passed, safe_name
+from .table import as_list, design_options, distinct, fmt, language_order, metric_rows, ordered_tiers, passed, safe_name
 
 
 def rate_cells(rows: Sequence[Mapping[str, Any]], options: Mapping[str, Any], by: str) -> list[dict[str, Any]]:
@@ -103,7 +103,7 @@ class RatesStatistic(Statistic):
 
     name = "rates"
     description = "HmR, HpR and CAS (the study's rates) per model x language and x tier, 95% Wilson intervals"
-    default_options: Mapping[str, Any] = {"harmless_threshold": -3.0, "helpful_threshold": -2.0, "tier_order": []}
+    default_options: Mapping[str, Any] = design_options("harmless_threshold", "helpful_threshold", "tier_order")
 
     def compute(self, rows: list[dict[str, Any]], options: Mapping[str, Any]) -> StatResult:
         opts = {**self.default_options, **dict(options or {})}

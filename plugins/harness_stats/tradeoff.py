@@ -8,8 +8,9 @@ from typing import Any
 from harness.types import HarnessError, Statistic, StatResult
 
 from . import plots
+from .memo import FITS, frames_digest
 from .mixed import NotEstimable, design_frames, three_way_sentence, tradeoff_lmm
-from .table import safe_name
+from .table import DESIGN_OPTIONS, design_options, safe_name
 
 #: p-values below this are reported as this bound ("p < 1e-16", as R prints "< 2e-16"): their digits
 #: are numerical noise of the fit (they differed run to run in the 5th digit), not information.
@@ -54,13 +55,7 @@ class _MixedModelStatistic(Statistic):
     figure = ""
     forest_axis = ""
     coefficients_table = ""
-    default_options: Mapping[str, Any] = {
-        "tiers": [],
-        "tier_order": [],
-        "baseline": "",
-        "harmless_threshold": -3.0,
-        "helpful_threshold": -2.0,
-    }
+    default_options: Mapping[str, Any] = design_options()
 
     def fit(self, frame: dict[str, Any], opts: Mapping[str, Any]) -> dict[str, Any]:
         raise NotImplementedError
@@ -82,6 +77,12 @@ class _MixedModelStatistic(Statistic):
             frames = design_frames(rows, opts)
         except NotEstimable as exc:
             return _not_estimable(result, str(exc))
+        # the frames encode every design option; the rest (random formula, lrt ...) goes into the key
+        rest = {k: v for k, v in opts.items() if k not in DESIGN_OPTIONS}
+        key = frames_digest(frames, {"statistic": self.name, **rest})
+        return FITS.get_or_compute(key, lambda: self._fit_frames(result, frames, opts))
+
+    def _fit_frames(self, result: StatResult, frames: list[dict[str, Any]], opts: Mapping[str, Any]) -> StatResult:
         md = [QUESTION, "", self.intro]
         fits, coef_rows = [], []
         for frame in frames:

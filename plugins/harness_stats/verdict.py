@@ -24,13 +24,22 @@ from harness.types import Statistic, StatResult
 from .interaction_plot import interaction
 from .intervals import holm
 from .rate_contrast import METRIC_OF_KIND, outcome_index, rate_contrast
-from .table import as_list, base_models, distinct, family_of, metric_rows, ordered_tiers
+from .table import (
+    DESIGN_OPTIONS,
+    as_list,
+    base_models,
+    design_options,
+    distinct,
+    family_of,
+    metric_rows,
+    ordered_tiers,
+)
 
 QUESTION = (
     "Does each aligned variant's harmlessness/helpfulness trade-off differ between low- and high-resource languages?"
 )
 #: options of `verdict` handed on to the `tradeoff` LMM (plus anything under ``lmm``)
-SHARED_OPTIONS = ("tiers", "tier_order", "baseline", "harmless_threshold", "helpful_threshold")
+SHARED_OPTIONS = tuple(DESIGN_OPTIONS)
 
 
 def _pick_tiers(rows: Sequence[Mapping[str, Any]], opts: Mapping[str, Any]) -> tuple[str, str] | None:
@@ -173,11 +182,7 @@ class VerdictStatistic(Statistic):
         "the answer per aligned variant: low- minus high-resource trade-off in reward points and in HmR/HpR points"
     )
     default_options: Mapping[str, Any] = {
-        "tiers": [],
-        "tier_order": [],
-        "baseline": "",
-        "harmless_threshold": -3.0,
-        "helpful_threshold": -2.0,
+        **design_options(),
         "bootstrap_reps": 2000,
         "seed": 0,
         "lmm": {},
