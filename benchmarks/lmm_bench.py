@@ -68,9 +68,7 @@ def main() -> None:
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--json", action="store_true")
     args = p.parse_args()
-    import numpy as np
-    from harness_stats.simulate import simulate_rows
-    from make_tables import TABLES
+    from make_tables import table_rows
 
     from harness.table import write_table
 
@@ -80,8 +78,7 @@ def main() -> None:
         rscript = Path(tmp) / "fit.R"
         rscript.write_text(R_SCRIPT)
         for size in (int(s) for s in args.sizes.split(",")):
-            design, effect, seed = TABLES[SIZES[size]]
-            table = write_table(simulate_rows(np.random.default_rng(seed), effect, design), Path(tmp) / f"t{size}.csv")
+            table = write_table(table_rows(SIZES[size]), Path(tmp) / f"t{size}.csv")
             sides = {
                 "lme4": ["Rscript", str(rscript), str(table), "fit"],
                 "lme4+lmerTest": ["Rscript", str(rscript), str(table), "tests"],

@@ -91,6 +91,39 @@ def design_from_variances(design: SimDesign, variances: Mapping[str, float]) -> 
     return replace(design, **sds)
 
 
+def fixed_mean(d: Any, is_variant: bool, harmful: bool, low: bool, planted: float, variant_low: float = 0.0) -> float:
+    """The fixed part of a simulated score: a design's intercept, main effects, variant x harmful,
+    variant x low tier and the planted three-way effect (shared by this DGP and the verdict's)."""
+    return (
+        d.intercept
+        + is_variant * d.variant_effect
+        + harmful * d.harmful_effect
+        + low * d.low_tier_effect
+        + is_variant * harmful * d.variant_harmful
+        + is_variant * low * variant_low
+        + planted
+    )
+
+
+def sim_row(model: str, is_base: bool, kind: str, language: str, tier: str, item: int, score: float) -> dict[str, Any]:
+    """One simulated tidy row (family `sim`, scorer `sim-reward`; the base model has recipe `base`)."""
+    return {
+        "model": model,
+        "family": "sim",
+        "recipe": "base" if is_base else model,
+        "source": "sim",
+        "kind": kind,
+        "language": language,
+        "tier": tier,
+        "prompt_id": f"{kind}{item}",
+        "prompt": "",
+        "response": "",
+        "scorer": "sim-reward",
+        "metric": "reward",
+        "score": score,
+    }
+
+
 def simulate_rows(rng: np.random.Generator, effect: float, design: SimDesign = SimDesign()) -> list[dict[str, Any]]:
     """One tidy table (reward rows) with a planted three-way effect of size ``effect`` on the last variant."""
     d = design
@@ -112,35 +145,13 @@ def simulate_rows(rng: np.random.Generator, effect: float, design: SimDesign = S
             for ki, kind in enumerate(kinds):
                 is_h = kind == "harmful"
                 mu = (
-                    d.intercept
-                    + is_v * d.variant_effect
-                    + is_h * d.harmful_effect
-                    + is_low * d.low_tier_effect
-                    + is_v * is_h * d.variant_harmful
-                    + (vi == nv - 1) * is_h * is_low * effect
+                    fixed_mean(d, is_v, is_h, is_low, (vi == nv - 1) * is_h * is_low * effect)
                     + lang[li]
                     + lang_var[li, vi]
                     + lang_var_kind[li, vi, ki]
                 )
                 scores = mu + item[ki] + lang_item[li, ki] + noise[li, vi, ki]
-                for i in range(d.items[ki]):
-                    rows.append(
-                        {
-                            "model": model,
-                            "family": "sim",
-                            "recipe": "base" if vi == 0 else model,
-                            "source": "sim",
-                            "kind": kind,
-                            "language": language,
-                            "tier": tier,
-                            "prompt_id": f"{kind}{i}",
-                            "prompt": "",
-                            "response": "",
-                            "scorer": "sim-reward",
-                            "metric": "reward",
-                            "score": float(scores[i]),
-                        }
-                    )
+                rows += [sim_row(model, vi == 0, kind, language, tier, i, float(scores[i])) for i in range(d.items[ki])]
     return rows
 
 

@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from .simulate import fixed_mean, sim_row
 from .table import DEFAULT_HARMLESS_THRESHOLD, DEFAULT_HELPFUL_THRESHOLD
 
 
@@ -59,16 +60,7 @@ class VerdictDesign:
 
 
 def mean_score(d: VerdictDesign, v: int, harmful: bool, low: bool, effect: float) -> float:
-    is_v = v > 0
-    return (
-        d.intercept
-        + is_v * d.variant_effect
-        + harmful * d.harmful_effect
-        + low * d.low_tier_effect
-        + is_v * harmful * d.variant_harmful
-        + is_v * low * d.variant_low
-        + (v == 1) * harmful * low * effect
-    )
+    return fixed_mean(d, v > 0, harmful, low, (v == 1) * harmful * low * effect, d.variant_low)
 
 
 def simulate_table(rng: np.random.Generator, effect: float, d: VerdictDesign = VerdictDesign()) -> list[dict[str, Any]]:
@@ -88,23 +80,7 @@ def simulate_table(rng: np.random.Generator, effect: float, d: VerdictDesign = V
                 for v, model in enumerate(models):
                     mu = mean_score(d, v, kind == "harmful", tier == "low", effect)
                     score = mu + lang_eff[lang] + item_eff + li + var_lang[(model, lang)] + rng.normal(0, d.sd_residual)
-                    rows.append(
-                        {
-                            "model": model,
-                            "family": "sim",
-                            "recipe": "base" if v == 0 else model,
-                            "source": "sim",
-                            "kind": kind,
-                            "language": lang,
-                            "tier": tier,
-                            "prompt_id": f"{kind}{i}",
-                            "prompt": "",
-                            "response": "",
-                            "scorer": "sim-reward",
-                            "metric": "reward",
-                            "score": float(score),
-                        }
-                    )
+                    rows.append(sim_row(model, v == 0, kind, lang, tier, i, float(score)))
     return rows
 
 

@@ -6,6 +6,7 @@ Tolerances are the issue's goal: fixed effects, SEs and variance components with
 
 from __future__ import annotations
 
+import gzip
 import json
 from pathlib import Path
 
@@ -47,6 +48,13 @@ def r_variances(ref: dict) -> dict[str, float]:
 
 def close(ours: float, theirs: float, rel: float, floor: float = 0.0) -> bool:
     return abs(ours - theirs) <= rel * abs(theirs) + floor
+
+
+def test_recorded_tables_are_what_make_tables_writes(lme4_tables, tmp_path):
+    # tests read the tables through make_tables.table_rows: they must be the rows lme4 was fitted on
+    for name in lme4_tables.TABLES:
+        ours = gzip.decompress(lme4_tables.write(name, tmp_path).read_bytes())
+        assert ours == gzip.decompress((FIXTURES / f"{name}.csv.gz").read_bytes()), name
 
 
 @pytest.mark.parametrize("key", TIGHT)

@@ -96,19 +96,9 @@ def test_simulation_finds_planted_effect_and_rarely_rejects_without_one():
     assert null["rejection_rate"] <= 0.3  # nominal 5%; 10 sets is only a smoke check (figures in the note)
 
 
-def test_zero_variance_component_is_reported_not_dropped():
-    # no language effect at all: this seed's fit puts the language variance on the boundary
-    design = SimDesign(
-        variants=2,
-        items_per_kind=12,
-        low_languages=2,
-        high_languages=2,
-        sd_language=0.0,
-        sd_language_variant=0.0,
-        sd_language_variant_kind=0.0,
-    )
-    rows = simulate_rows(np.random.default_rng(0), 0.0, design)
-    result = TradeoffStatistic().compute(rows, {})
+def test_zero_variance_component_is_reported_not_dropped(lme4_tables):
+    # no language effect at all: the fit puts the language variances on the boundary (lme4 too: fixtures)
+    result = TradeoffStatistic().compute(lme4_tables.table_rows("singular"), {})
     fit = result.data["fits"][0]
     vc = fit["variance_components"]
     assert fit["singular"] and fit["zero_variance"] and vc["item"] > 0.1
