@@ -27,6 +27,7 @@ from .intervals import (
     sign_flip_test,
     stable_seed,
 )
+from .rate_contrast import METRIC_OF_KIND
 from .table import (
     as_list,
     base_models,
@@ -38,8 +39,6 @@ from .table import (
     ordered_tiers,
     passed,
 )
-
-METRIC_OF_KIND = {"harmful": "HmR", "helpful": "HpR"}
 
 
 def _outcomes(rows: Sequence[Mapping[str, Any]], options: Mapping[str, Any]) -> dict[tuple, bool]:

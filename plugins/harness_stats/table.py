@@ -141,6 +141,11 @@ def fmt(value: float | None, digits: int = 1) -> str:
     return "n/a" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.{digits}f}"
 
 
+def sig4(value: Any) -> Any:
+    """A float to 4 significant digits (table cells); anything else as it is."""
+    return float(f"{value:.4g}") if isinstance(value, float) else value
+
+
 def as_list(value: Any) -> list[str]:
     """An option that is a list, or a comma-separated string from ``--set`` or a CSV."""
     if value in (None, ""):

@@ -10,7 +10,7 @@ from harness.types import HarnessError, Statistic, StatResult
 from . import plots
 from .memo import FITS, frames_digest
 from .mixed import NotEstimable, design_frames, three_way_sentence, tradeoff_lmm
-from .table import DESIGN_OPTIONS, design_options, safe_name
+from .table import DESIGN_OPTIONS, design_options, safe_name, sig4
 
 #: p-values below this are reported as this bound ("p < 1e-16", as R prints "< 2e-16"): their digits
 #: are numerical noise of the fit (they differed run to run in the 5th digit), not information.
@@ -203,10 +203,10 @@ class TradeoffStatistic(_MixedModelStatistic):
         f_tests = [{"scorer": f["scorer"], **{k: f["f_test"][k] for k in F_KEYS[1:]}} for f in fits]
         if fits:
             result.tables["tradeoff_contrasts"] = [
-                {"scorer": c["scorer"], **{k: _sig(v) for k, v in c.items() if k != "scorer"}} for c in contrasts
+                {"scorer": c["scorer"], **{k: sig4(v) for k, v in c.items() if k != "scorer"}} for c in contrasts
             ]
             result.tables["tradeoff_f_test"] = [
-                {"scorer": f["scorer"], **{k: _sig(v) for k, v in f.items() if k != "scorer"}} for f in f_tests
+                {"scorer": f["scorer"], **{k: sig4(v) for k, v in f.items() if k != "scorer"}} for f in f_tests
             ]
         if any("lrt" in f for f in fits):
             result.tables["tradeoff_lrt"] = [
@@ -232,7 +232,3 @@ class TradeoffStatistic(_MixedModelStatistic):
 #: the interface issue 14 builds on: StatResult.data["contrasts"] / ["f_test"] rows have exactly these keys
 CONTRAST_KEYS = ("scorer", "variant", "estimate", "se", "df", "t", "p", "ci_low", "ci_high")
 F_KEYS = ("scorer", "F", "num_df", "den_df", "p")
-
-
-def _sig(value: Any) -> Any:
-    return float(f"{value:.4g}") if isinstance(value, float) else value

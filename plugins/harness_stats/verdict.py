@@ -33,6 +33,7 @@ from .table import (
     family_of,
     metric_rows,
     ordered_tiers,
+    sig4,
 )
 
 QUESTION = (
@@ -281,25 +282,20 @@ class VerdictStatistic(Statistic):
         return result
 
 
+def _row(c: Mapping[str, Any], names: Sequence[str], numbers: Sequence[str]) -> dict[str, Any]:
+    """A table row: the named fields as they are, then the numbers to 4 significant digits."""
+    return {**{k: c[k] for k in names}, **{k: sig4(c.get(k)) for k in numbers}}
+
+
 def _lmm_row(c: Mapping[str, Any]) -> dict[str, Any]:
-    keys = ("estimate", "se", "df", "ci_low", "ci_high", "p", "p_holm")
-    return {
-        "scorer": c["scorer"],
-        "variant": c["variant"],
-        "base": c["base"],
-        **{k: float(f"{c[k]:.4g}") if isinstance(c.get(k), float) and math.isfinite(c[k]) else c.get(k) for k in keys},
-        "reported": c["reported"],
-    }
+    numbers = ("estimate", "se", "df", "ci_low", "ci_high", "p", "p_holm")
+    return {**_row(c, ("scorer", "variant", "base"), numbers), "reported": c["reported"]}
 
 
 def _rate_row(c: Mapping[str, Any]) -> dict[str, Any]:
-    keys = ("change_low", "change_high", "estimate", "se", "df", "ci_low", "ci_high", "p", "p_holm")
+    numbers = ("change_low", "change_high", "estimate", "se", "df", "ci_low", "ci_high", "p", "p_holm")
     return {
-        "scorer": c["scorer"],
-        "variant": c["variant"],
-        "base": c["base"],
-        "metric": c["metric"],
-        **{k: float(f"{c[k]:.4g}") if isinstance(c.get(k), float) and math.isfinite(c[k]) else c.get(k) for k in keys},
+        **_row(c, ("scorer", "variant", "base", "metric"), numbers),
         "languages": f"{c['languages_low']}+{c['languages_high']}",
         "pairs": c["pairs"],
     }
