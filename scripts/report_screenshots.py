@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 _spec = importlib.util.spec_from_file_location("harness_tests_conftest", REPO / "tests" / "conftest.py")
 _tests = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(_tests)
+sys.path.insert(0, str(REPO / "tests" / "report"))
+from ui import choose  # noqa: E402
 
 
 def main() -> None:
@@ -32,8 +35,8 @@ def main() -> None:
         page.wait_for_selector("#sb-count[data-matches]", state="attached")
         page.wait_for_function("Array.from(document.images).every(i => i.complete)")
         page.screenshot(path=str(args.out / "report-top.png"))
-        page.select_option("#sb-language", label=args.language)
-        page.select_option("#sb-kind", label="harmful")
+        choose(page, "language", args.language)
+        choose(page, "kind", "harmful")
         page.evaluate("document.getElementById('samples').scrollIntoView()")
         page.screenshot(path=str(args.out / "sample-browser.png"))
         page.locator("#sb-rows button.sb-cmp").nth(1).click()

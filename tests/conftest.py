@@ -86,8 +86,8 @@ class Page:
         page.on("console", lambda m: self.errors.append(f"console.{m.type}: {m.text}") if m.type == "error" else None)
         page.on("pageerror", lambda e: self.errors.append(f"pageerror: {e}"))
 
-    def open(self, html: Path) -> Any:
-        self.page.goto(html.as_uri())
+    def open(self, html: Path, fragment: str = "") -> Any:
+        self.page.goto(html.as_uri() + fragment)
         self.page.wait_for_selector("#sb-count[data-matches]", state="attached", timeout=60_000)
         return self.page
 

@@ -1,10 +1,14 @@
 /* The sample browser of report.html: every row of the tidy table, from samples.js beside the page.
+   Filters take any number of values; the view (filters, search, range, sort, page) lives in the
+   address, #samples?language=sw,yo&sort=desc:reward&page=2, so a link reopens it.
    Vanilla JS, no library, no network. Every text from the table is untrusted: it only ever reaches
    the page through textContent / new Option(), never through innerHTML. Rows are rendered a page
    at a time, so 40,000 samples cost one filter pass, not 40,000 DOM rows. */
 (function () {
   "use strict";
   var PAGE = 50;
+  /* the filters that take any number of values, in the order the address lists them */
+  var FACETS = ["model", "language", "tier", "kind", "source", "scorer"];
   var DEBOUNCE_MS = 120;
 
   function $(id) { return document.getElementById(id); }
@@ -72,6 +76,10 @@
     this.page = 0;
     this.timer = 0;
     this.applied = 0;
+    this.facets = {};
+    this.tracking = false; // the address follows the view once the user changes it or opens a #samples? link
+    this.written = null;
+    this.restoredPage = 0;
   }
 
   Browser.prototype.value = function (dim, i) { return this.D.values[dim][this.dim[dim][i]]; };
@@ -82,19 +90,81 @@
     return v;
   };
 
+  /* the values a facet (a filter that takes any number of values) offers: a dimension's, or the scorers */
+  Browser.prototype.facetValues = function (name) {
+    return name === "scorer" ? this.D.scorers : this.D.values[name];
+  };
+
+  Browser.prototype.setupFacet = function (name) {
+    var self = this, box = $("sb-" + name), values = this.facetValues(name);
+    if (!box || !values) return;
+    var counts = new Uint32Array(values.length), i, s;
+    if (name === "scorer") {
+      for (s = 0; s < this.S; s++) for (i = 0; i < this.n; i++) counts[s] += this.hasRow[s][i];
+    } else {
+      var col = this.dim[name];
+      for (i = 0; i < this.n; i++) counts[col[i]]++;
+    }
+    var order = values.map(function (_, v) { return v; });
+    if (name !== "scorer") order.sort(function (a, b) { return values[a] < values[b] ? -1 : values[a] > values[b] ? 1 : 0; });
+    var opts = box.querySelector(".sb-opts"), inputs = new Array(values.length), index = new Map();
+    order.forEach(function (v) {
+      var input = el("input", {type: "checkbox", value: String(v), dataset: {value: values[v]}});
+      inputs[v] = input;
+      index.set(values[v], v);
+      opts.appendChild(el("label", null, [input, el("span", {text: values[v] === "" ? "(none)" : values[v]}),
+        el("small", {text: fmtInt(counts[v]), title: "samples"})]));
+    });
+    var facet = {name: name, box: box, values: values, inputs: inputs, index: index,
+      summary: box.querySelector("summary"), label: box.querySelector(".sb-n"), clear: box.querySelector(".sb-clear")};
+    this.facets[name] = facet;
+    opts.addEventListener("change", function () { self.changed(); });
+    facet.clear.addEventListener("click", function () {
+      inputs.forEach(function (x) { x.checked = false; });
+      self.changed();
+    });
+    // one dropdown open at a time; Escape closes it and gives the focus back to its summary
+    box.addEventListener("toggle", function () {
+      if (!box.open) return;
+      Object.keys(self.facets).forEach(function (k) { if (self.facets[k].box !== box) self.facets[k].box.open = false; });
+    });
+    box.addEventListener("keydown", function (ev) {
+      if (ev.key === "Escape" && box.open) { box.open = false; facet.summary.focus(); }
+    });
+  };
+
+  Browser.prototype.chosen = function (name) {
+    var facet = this.facets[name], out = [];
+    if (facet) facet.inputs.forEach(function (x, v) { if (x.checked) out.push(v); });
+    return out;
+  };
+
+  /* the summary of each facet says how many values are chosen: "all", the one value, or "2 of 33" */
+  Browser.prototype.label = function () {
+    var self = this;
+    Object.keys(this.facets).forEach(function (name) {
+      var facet = self.facets[name], on = self.chosen(name), text;
+      if (!on.length) text = "all";
+      else if (on.length === 1) text = facet.values[on[0]] === "" ? "(none)" : facet.values[on[0]];
+      else text = on.length + " of " + facet.values.length;
+      facet.label.textContent = text;
+      facet.summary.setAttribute("aria-label", name + ": " + text);
+      facet.summary.title = on.map(function (v) { return facet.values[v]; }).join(", ");
+      facet.box.classList.toggle("on", on.length > 0);
+      facet.clear.disabled = on.length === 0;
+    });
+  };
+
   Browser.prototype.setup = function () {
     var self = this, D = this.D;
-    D.dims.forEach(function (d) {
-      var select = $("sb-" + d);
-      if (!select) return;
-      select.appendChild(new Option("all", ""));
-      var order = D.values[d].map(function (v, i) { return [v, i]; });
-      order.sort(function (a, b) { return a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0; });
-      order.forEach(function (p) { select.appendChild(new Option(p[0], String(p[1]))); });
+    this.facets = {};
+    FACETS.forEach(function (name) { self.setupFacet(name); });
+    document.addEventListener("click", function (ev) {
+      Object.keys(self.facets).forEach(function (k) {
+        var box = self.facets[k].box;
+        if (box.open && !box.contains(ev.target)) box.open = false;
+      });
     });
-    var scorer = $("sb-scorer");
-    scorer.appendChild(new Option("any", ""));
-    D.scorers.forEach(function (s, i) { scorer.appendChild(new Option(s, String(i))); });
     var sort = $("sb-sort");
     sort.appendChild(new Option("table order", ""));
     D.scorers.forEach(function (s, i) {
@@ -105,22 +175,20 @@
     head.appendChild(el("tr", null, [
       el("th", {text: "sample"}), el("th", {text: "prompt"}), el("th", {text: "response"})
     ].concat(D.scorers.map(function (s) { return el("th", {className: "num", text: s}); }), [el("th")])));
-    document.querySelectorAll("#sb-controls select").forEach(function (s) {
-      s.addEventListener("change", function () { self.apply(); });
-    });
+    sort.addEventListener("change", function () { self.changed(); });
     ["sb-q", "sb-min", "sb-max"].forEach(function (id) {
       $(id).addEventListener("input", function () {
         clearTimeout(self.timer);
-        self.timer = setTimeout(function () { self.apply(); }, DEBOUNCE_MS);
+        self.timer = setTimeout(function () { self.changed(); }, DEBOUNCE_MS);
       });
     });
     $("sb-reset").addEventListener("click", function () {
-      document.querySelectorAll("#sb-controls select").forEach(function (s) { s.value = ""; });
-      ["sb-q", "sb-min", "sb-max"].forEach(function (id) { $(id).value = ""; });
-      self.apply();
+      self.clearView();
+      self.changed();
     });
-    $("sb-prev").addEventListener("click", function () { self.show(self.page - 1); });
-    $("sb-next").addEventListener("click", function () { self.show(self.page + 1); });
+    $("sb-link").addEventListener("click", function () { self.copyLink(); });
+    $("sb-prev").addEventListener("click", function () { self.tracking = true; self.show(self.page - 1); });
+    $("sb-next").addEventListener("click", function () { self.tracking = true; self.show(self.page + 1); });
     $("sb-rows").addEventListener("click", function (ev) {
       var button = ev.target.closest("button.sb-cmp");
       if (button) { self.compare(Number(button.dataset.i)); return; }
@@ -132,17 +200,142 @@
       var txt = ev.target.closest(".txt");
       if (txt) txt.classList.toggle("open");
     });
+    // a link pasted into this tab (or an edited address) opens its view; other anchors are left alone
+    window.addEventListener("hashchange", function () {
+      if (location.hash !== self.written && self.restore(location.hash)) self.apply(self.restoredPage);
+    });
     $("sb").hidden = false;
+  };
+
+  Browser.prototype.clearView = function () {
+    var self = this;
+    Object.keys(this.facets).forEach(function (k) { self.facets[k].inputs.forEach(function (x) { x.checked = false; }); });
+    ["sb-q", "sb-min", "sb-max", "sb-sort"].forEach(function (id) { $(id).value = ""; });
+  };
+
+  /* a change made by the user: from now on the address follows the view */
+  Browser.prototype.changed = function () {
+    clearTimeout(this.timer);
+    this.tracking = true;
+    this.apply(0);
+  };
+
+  /* ---- the view in the address: #samples?model=a,b&language=sw&q=foo&min=-3&sort=desc:reward&page=2 ----
+     values are the data's own names, each URL-encoded; pages count from 1 */
+  Browser.prototype.hash = function () {
+    var self = this, parts = [];
+    FACETS.forEach(function (name) {
+      var facet = self.facets[name], on = self.chosen(name);
+      if (facet && on.length) parts.push(name + "=" + on.map(function (v) { return encodeURIComponent(facet.values[v]); }).join(","));
+    });
+    var q = $("sb-q").value;
+    if (q.trim()) parts.push("q=" + encodeURIComponent(q));
+    ["min", "max"].forEach(function (k) {
+      var v = $("sb-" + k).value;
+      if (v !== "" && isFinite(Number(v))) parts.push(k + "=" + encodeURIComponent(v));
+    });
+    var sort = $("sb-sort").value;
+    if (sort) {
+      var p = sort.split(":");
+      parts.push("sort=" + p[0] + ":" + encodeURIComponent(this.D.scorers[Number(p[1])]));
+    }
+    if (this.page > 0) parts.push("page=" + (this.page + 1));
+    return "#samples" + (parts.length ? "?" + parts.join("&") : "");
+  };
+
+  function decode(text) {
+    try { return decodeURIComponent(text); } catch (e) { return null; }
+  }
+
+  /* set the controls from a #samples?... address; false (nothing touched) for any other address.
+     Keys, values, numbers and pages it does not know are ignored, never an error. */
+  Browser.prototype.restore = function (hash) {
+    if (typeof hash !== "string" || hash.indexOf("#samples?") !== 0) return false;
+    var self = this, params = new Map();
+    hash.slice("#samples?".length).split("&").forEach(function (part) {
+      var eq = part.indexOf("=");
+      if (eq > 0) params.set(part.slice(0, eq), part.slice(eq + 1));
+    });
+    this.clearView();
+    Object.keys(this.facets).forEach(function (name) {
+      var facet = self.facets[name], raw = params.get(name);
+      if (raw === undefined) return;
+      raw.split(",").forEach(function (item) {
+        var v = facet.index.get(decode(item));
+        if (v !== undefined) facet.inputs[v].checked = true;
+      });
+    });
+    var q = params.has("q") ? decode(params.get("q")) : null;
+    if (q !== null) $("sb-q").value = q;
+    ["min", "max"].forEach(function (k) {
+      var v = params.has(k) ? decode(params.get(k)) : null;
+      if (v !== null && v.trim() !== "" && isFinite(Number(v))) $("sb-" + k).value = String(Number(v));
+    });
+    var sort = params.has("sort") ? decode(params.get("sort")) : null;
+    if (sort !== null) {
+      var colon = sort.indexOf(":"), dir = sort.slice(0, colon), name = sort.slice(colon + 1);
+      var s = this.D.scorers.indexOf(name);
+      if (s < 0 && /^\d+$/.test(name) && Number(name) < this.S) s = Number(name);
+      if (colon > 0 && (dir === "asc" || dir === "desc") && s >= 0) $("sb-sort").value = dir + ":" + s;
+    }
+    var page = params.get("page");
+    this.restoredPage = page !== undefined && /^\d{1,9}$/.test(page) && Number(page) > 0 ? Number(page) - 1 : 0;
+    this.tracking = true;
+    return true;
+  };
+
+  /* write the view into the address without a history entry per change */
+  Browser.prototype.sync = function () {
+    if (!this.tracking) return;
+    var h = this.hash();
+    this.written = h;
+    if (h === location.hash) return;
+    try { history.replaceState(history.state, "", h); } catch (e) { /* e.g. a sandboxed frame: the view still works */ }
+  };
+
+  function copyFallback(text) {
+    var area = el("textarea", {value: text, readOnly: true});
+    area.style.position = "fixed";
+    area.style.opacity = "0";
+    document.body.appendChild(area);
+    area.select();
+    var ok = false;
+    try { ok = document.execCommand("copy"); } catch (e) { ok = false; }
+    area.remove();
+    return ok;
+  }
+
+  Browser.prototype.copyLink = function () {
+    this.tracking = true;
+    this.sync();
+    var url = location.href.split("#")[0] + this.hash(), msg = $("sb-linkmsg"), box = $("sb-linkurl");
+    box.value = url;
+    var done = function (ok) {
+      msg.textContent = ok ? "link copied" : "copy the link:";
+      msg.dataset.copied = ok ? "1" : "0";
+      box.hidden = !!ok;
+      if (!ok) { box.focus(); box.select(); }
+    };
+    if (navigator.clipboard && navigator.clipboard.writeText) {
+      navigator.clipboard.writeText(url).then(function () { done(true); }, function () { done(copyFallback(url)); });
+    } else {
+      done(copyFallback(url));
+    }
   };
 
   Browser.prototype.filters = function () {
     var f = {dims: []}, self = this;
     this.D.dims.forEach(function (d) {
-      var select = $("sb-" + d);
-      if (select && select.value !== "") f.dims.push([self.dim[d], Number(select.value)]);
+      var on = self.chosen(d);
+      if (!on.length) return;
+      // membership table: value index -> 1 when chosen; a row matches when its value is any chosen one
+      var member = new Uint8Array(self.D.values[d].length);
+      on.forEach(function (v) { member[v] = 1; });
+      f.dims.push([self.dim[d], member]);
     });
-    var scorer = $("sb-scorer").value;
-    f.scorer = scorer === "" ? -1 : Number(scorer);
+    var scorers = this.chosen("scorer");
+    f.anyScorer = scorers.length === 0;
+    f.scorers = f.anyScorer ? this.D.scorers.map(function (_, s) { return s; }) : scorers;
     var lo = $("sb-min").value, hi = $("sb-max").value;
     f.lo = lo === "" || isNaN(Number(lo)) ? -Infinity : Number(lo);
     f.hi = hi === "" || isNaN(Number(hi)) ? Infinity : Number(hi);
@@ -163,26 +356,24 @@
     return false;
   };
 
+  /* a row from any chosen scorer (any scorer when none is chosen), with its score in the range if one is set */
   Browser.prototype.inRange = function (i, f) {
-    if (f.scorer >= 0) {
-      if (!this.hasRow[f.scorer][i]) return false;
+    if (f.anyScorer && !f.ranged) return true;
+    for (var k = 0; k < f.scorers.length; k++) {
+      var s = f.scorers[k];
+      if (!this.hasRow[s][i]) continue;
       if (!f.ranged) return true;
-      var v = this.score[f.scorer][i];
-      return v >= f.lo && v <= f.hi;
-    }
-    if (!f.ranged) return true;
-    for (var s = 0; s < this.S; s++) {
-      var w = this.score[s][i];
-      if (w >= f.lo && w <= f.hi) return true;
+      var v = this.score[s][i];
+      if (v >= f.lo && v <= f.hi) return true;
     }
     return false;
   };
 
-  Browser.prototype.apply = function () {
+  Browser.prototype.apply = function (page) {
     var t0 = performance.now();
     var f = this.filters(), out = [], dims = f.dims, nd = dims.length;
     outer: for (var i = 0; i < this.n; i++) {
-      for (var d = 0; d < nd; d++) if (dims[d][0][i] !== dims[d][1]) continue outer;
+      for (var d = 0; d < nd; d++) if (!dims[d][1][dims[d][0][i]]) continue outer;
       if (!this.inRange(i, f)) continue;
       if (f.q && !this.searchHit(i, f.q)) continue;
       out.push(i);
@@ -197,7 +388,8 @@
     }
     this.matches = out;
     var t1 = performance.now();
-    this.show(0);
+    this.label();
+    this.show(page || 0);
     $("sb-count").dataset.filterMs = (t1 - t0).toFixed(1);
     var count = $("sb-count"), applied = ++this.applied;
     count.dataset.ms = (performance.now() - t0).toFixed(1);
@@ -227,6 +419,7 @@
     $("sb-page").textContent = "page " + (this.page + 1) + " of " + pages;
     $("sb-prev").disabled = this.page === 0;
     $("sb-next").disabled = this.page >= pages - 1;
+    this.sync();
   };
 
   Browser.prototype.scoreCell = function (i, s) {
@@ -356,7 +549,9 @@
     var t0 = performance.now();
     var b = new Browser(D);
     b.setup();
-    b.apply();
+    var restored = b.restore(location.hash);
+    b.apply(b.restoredPage);
+    if (restored) $("samples").scrollIntoView({block: "start"});
     window.harnessSampleBrowser = b;
     $("sb-status").textContent = "";
     document.body.dataset.samplesReady = (performance.now() - t0).toFixed(1);

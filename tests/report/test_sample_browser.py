@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 import synth
 from synth import write_synthetic_report
+from ui import choose
 
 pytestmark = pytest.mark.browser
 PAGE_SIZE = 50
@@ -43,12 +44,12 @@ def _visible(page: Any) -> int:
 
 
 FILTERS = {
-    "model": ("#sb-model", "dpo", lambda s: s["model"] == "dpo"),
-    "language": ("#sb-language", "sw", lambda s: s["language"] == "sw"),
-    "tier": ("#sb-tier", "low", lambda s: s["tier"] == "low"),
-    "kind": ("#sb-kind", "harmful", lambda s: s["kind"] == "harmful"),
-    "source": ("#sb-source", "beta", lambda s: s["source"] == "beta"),
-    "scorer": ("#sb-scorer", "fidelity", lambda s: "fidelity" in s["scores"]),
+    "model": ("dpo", lambda s: s["model"] == "dpo"),
+    "language": ("sw", lambda s: s["language"] == "sw"),
+    "tier": ("low", lambda s: s["tier"] == "low"),
+    "kind": ("harmful", lambda s: s["kind"] == "harmful"),
+    "source": ("beta", lambda s: s["source"] == "beta"),
+    "scorer": ("fidelity", lambda s: "fidelity" in s["scores"]),
 }
 
 
@@ -58,10 +59,10 @@ def test_each_filter_shows_the_right_number_of_rows(page, report_dir: Path, rows
     total = len(_samples(rows))
     assert int(p.get_attribute("#sb-count", "data-matches")) == total == 240
     assert _visible(p) == PAGE_SIZE
-    selector, label, keep = FILTERS[name]
+    label, keep = FILTERS[name]
     expected = _count(rows, keep)
     assert 0 < expected < total
-    assert _settle(p, lambda: p.select_option(selector, label=label)) == expected
+    assert _settle(p, lambda: choose(p, name, label)) == expected
     assert _visible(p) == min(expected, PAGE_SIZE)
     shown = p.locator("#sb-rows tr.sb-row td.meta").all_inner_texts()
     if name in ("model", "language", "tier", "kind", "source"):
@@ -72,18 +73,18 @@ def test_each_filter_shows_the_right_number_of_rows(page, report_dir: Path, rows
 
 def test_filters_combine_and_the_score_range_applies_to_the_chosen_scorer(page, report_dir: Path, rows):
     p = page.open(report_dir / "report.html")
-    _settle(p, lambda: p.select_option("#sb-model", label="dpo"))
-    assert _settle(p, lambda: p.select_option("#sb-language", label="sw")) == _count(
+    _settle(p, lambda: choose(p, "model", "dpo"))
+    assert _settle(p, lambda: choose(p, "language", "sw")) == _count(
         rows, lambda s: s["model"] == "dpo" and s["language"] == "sw"
     )
     p.click("#sb-reset")
-    _settle(p, lambda: p.select_option("#sb-scorer", label="reward"))
+    _settle(p, lambda: choose(p, "scorer", "reward"))
     _settle(p, lambda: p.fill("#sb-min", "0"))
     n = _settle(p, lambda: p.fill("#sb-max", "2.5"))
     assert n == _count(rows, lambda s: 0 <= s["scores"]["reward"] <= 2.5) and 0 < n < 240
     assert _visible(p) == min(n, PAGE_SIZE)
     # the same range on fidelity (scores 0..0.9): unscored (missing) rows are left out
-    n = _settle(p, lambda: p.select_option("#sb-scorer", label="fidelity"))
+    n = _settle(p, lambda: choose(p, "scorer", "fidelity"))
     assert n == _count(rows, lambda s: s["scores"].get("fidelity") is not None and 0 <= s["scores"]["fidelity"] <= 2.5)
     assert page.errors == []
 
@@ -103,7 +104,7 @@ def test_search_finds_a_known_response(page, report_dir: Path):
 def test_translations_show_beside_the_texts(page, report_dir: Path):
     p = page.open(report_dir / "report.html")
     _settle(p, lambda: p.fill("#sb-q", "base answers alpha-harmful-002 in"))
-    _settle(p, lambda: p.select_option("#sb-language", label="sw"))
+    _settle(p, lambda: choose(p, "language", "sw"))
     row = p.locator("#sb-rows tr.sb-row")
     assert row.count() == 1
     # the English prompt of the same id, and the row's own translation of the response
@@ -112,10 +113,10 @@ def test_translations_show_beside_the_texts(page, report_dir: Path):
         "[en] harmful prompt 2 of alpha",
     ]
     assert row.locator("td.response .tr .txt").inner_text() == "in English: base answers alpha-harmful-002 in sw"
-    _settle(p, lambda: p.select_option("#sb-source", label="beta"))
+    _settle(p, lambda: choose(p, "source", "beta"))
     _settle(p, lambda: p.fill("#sb-q", "base answers beta-harmful-002 in"))
     assert "machine-translated" in p.locator("#sb-rows tr.sb-row td.meta").inner_text()
-    _settle(p, lambda: p.select_option("#sb-language", label="en"))
+    _settle(p, lambda: choose(p, "language", "en"))
     assert p.locator("#sb-rows tr.sb-row td.prompt .tr").count() == 0  # English needs no translation
     assert page.errors == []
 
@@ -199,8 +200,10 @@ def test_forty_thousand_rows_render_one_page_and_filter(page, tmp_path: Path):
     p = page.open(out / "report.html")
     assert int(p.get_attribute("#sb-count", "data-matches")) == 40_000
     assert _visible(p) == PAGE_SIZE
-    n = _settle(p, lambda: p.select_option("#sb-language", label="l05"))
+    n = _settle(p, lambda: choose(p, "language", "l05"))
     assert n == 2_000 and _visible(p) == PAGE_SIZE
+    assert _settle(p, lambda: choose(p, "language", "l05", "l07", "l11")) == 6_000
+    assert _settle(p, lambda: choose(p, "model", "sft", "dpo")) == 3_000
     assert _settle(p, lambda: p.fill("#sb-q", "zebra")) == 0
     assert page.errors == []
 
