@@ -8,7 +8,8 @@ them) and ties the decode width to the prefill batch. Here
 - *decode* runs up to ``width`` rows at once (one weight read per step for all of them; on a
   CPU a decode step is bound by reading the weights, so wider is cheaper per token), and a row
   that stops at EOS frees its slot for the next prompt at once (continuous batching);
-- every row keeps its own KV cache and attends over it alone (one SDPA call per row).
+- every row keeps its own KV cache and attends over it alone (one SDPA call per row), in fp32
+  whatever the model's dtype (CPU SDPA runs 3-7x slower per call in bf16 than in fp32).
 
 Batch invariance is by construction, not by luck: attention is per row, and on CPU a linear
 layer gives every row the same bits whatever the other rows, provided the row count M of the
@@ -72,6 +73,9 @@ def rowwise_attention(module: Any, query: Any, key: Any, value: Any, attention_m
         raise RuntimeError("rowwise attention runs only inside PackedGenerator")
     layer = module.layer_idx
     b, h, q_len, d = query.shape
+    dtype = query.dtype
+    if dtype != torch.float32:  # CPU SDPA in bf16/fp16 is 3-7x slower per call than in fp32 (measured):
+        query, key, value = query.float(), key.float(), value.float()  # attend in fp32, caches in fp32
     if step.prefill:
         # one packed sequence: row r owns positions [start, start + len)
         out = torch.empty(b, q_len, h, d, dtype=query.dtype, device=query.device)
@@ -91,7 +95,7 @@ def rowwise_attention(module: Any, query: Any, key: Any, value: Any, attention_m
             start += n
         if start < q_len:  # filler rows that only make the GEMM wide enough
             out[0, start:] = 0
-        return out, None
+        return out.to(dtype), None
     outs = []
     for i, row in enumerate(step.rows):  # decode: one new token per row, appended to its cache
         at = row.position
@@ -102,7 +106,7 @@ def rowwise_attention(module: Any, query: Any, key: Any, value: Any, attention_m
                                                    scale=scaling))
     if len(outs) < b:  # filler rows that only make the GEMM wide enough
         outs.append(query.new_zeros(b - len(outs), h, q_len, d))
-    return torch.cat(outs).transpose(1, 2), None
+    return torch.cat(outs).transpose(1, 2).to(dtype), None
 
 
 def register_rowwise() -> None:
@@ -153,7 +157,7 @@ class PackedGenerator:
         self.prefill_tokens = prefill_tokens
         self.dtype = next(model.parameters()).dtype
         cfg = model.config
-        per_token = 2 * cfg.num_hidden_layers * cfg.hidden_size * self.dtype.itemsize  # K and V, every layer
+        per_token = 2 * cfg.num_hidden_layers * cfg.hidden_size * 4  # K and V of every layer, kept in fp32
         self.kv_budget_tokens = max(1, kv_budget_bytes // per_token)
         layer = self.decoder.layers[0]
         self.floor, self.small_ok = invariant_min_rows(
