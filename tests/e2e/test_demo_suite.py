@@ -31,12 +31,15 @@ CMD = [
 
 @pytest.fixture(scope="module")
 def demo_runs(tmp_path_factory):
-    out = tmp_path_factory.mktemp("demo") / "run"
+    tmp = tmp_path_factory.mktemp("demo")
+    out = tmp / "run"
+    # its own store: the first run must generate and score, even when HARNESS_TEST_HOME holds an earlier run's
+    cmd = [*CMD, "--store", str(tmp / "store.sqlite"), "--out", str(out)]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    first = subprocess.run([*CMD, "--out", str(out)], capture_output=True, text=True, env=env, timeout=900)
+    first = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=900)
     assert first.returncode == 0, first.stderr[-3000:]
     table_first = (out / "table.jsonl").read_bytes()
-    second = subprocess.run([*CMD, "--out", str(out)], capture_output=True, text=True, env=env, timeout=300)
+    second = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
     assert second.returncode == 0, second.stderr[-3000:]
     return out, first, second, table_first
 
