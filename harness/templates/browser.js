@@ -46,22 +46,25 @@
     this.S = S;
     // columnar copies: typed arrays make a filter pass over 40,000 samples a few milliseconds
     this.dim = {};
+    this.counts = {scorer: new Uint32Array(S)}; // samples per value, shown beside each filter value
     D.dims.forEach(function (d, j) {
-      var a = new Uint32Array(n);
-      for (var i = 0; i < n; i++) a[i] = D.samples[i][j];
+      var a = new Uint32Array(n), counts = new Uint32Array(D.values[d].length);
+      for (var i = 0; i < n; i++) counts[a[i] = D.samples[i][j]]++;
       self.dim[d] = a;
+      self.counts[d] = counts;
     });
     this.score = [];
     this.hasRow = [];
     for (var s = 0; s < S; s++) {
-      var sc = new Float64Array(n), has = new Uint8Array(n);
+      var sc = new Float64Array(n), has = new Uint8Array(n), rows = 0;
       for (var i = 0; i < n; i++) {
         var v = D.samples[i][9][s];
         sc[i] = typeof v === "number" ? v : NaN;
-        has[i] = v === null ? 0 : 1;
+        rows += has[i] = v === null ? 0 : 1;
       }
       this.score.push(sc);
       this.hasRow.push(has);
+      this.counts.scorer[s] = rows;
     }
     this.lower = new Array(D.texts.length); // lower-cased texts, built on the first search
     // parallel prompts: (source, kind, prompt_id) -> sample indexes
@@ -79,6 +82,7 @@
     this.facets = {};
     this.tracking = false; // the address follows the view once the user changes it or opens a #samples? link
     this.written = null;
+    this.syncPending = false;
     this.restoredPage = 0;
   }
 
@@ -98,13 +102,7 @@
   Browser.prototype.setupFacet = function (name) {
     var self = this, box = $("sb-" + name), values = this.facetValues(name);
     if (!box || !values) return;
-    var counts = new Uint32Array(values.length), i, s;
-    if (name === "scorer") {
-      for (s = 0; s < this.S; s++) for (i = 0; i < this.n; i++) counts[s] += this.hasRow[s][i];
-    } else {
-      var col = this.dim[name];
-      for (i = 0; i < this.n; i++) counts[col[i]]++;
-    }
+    var counts = this.counts[name];
     var order = values.map(function (_, v) { return v; });
     if (name !== "scorer") order.sort(function (a, b) { return values[a] < values[b] ? -1 : values[a] > values[b] ? 1 : 0; });
     var opts = box.querySelector(".sb-opts"), inputs = new Array(values.length), index = new Map();
@@ -130,6 +128,9 @@
     });
     box.addEventListener("keydown", function (ev) {
       if (ev.key === "Escape" && box.open) { box.open = false; facet.summary.focus(); }
+    });
+    box.addEventListener("focusout", function (ev) {  // tabbing past the last value closes the dropdown
+      if (box.open && ev.relatedTarget && !box.contains(ev.relatedTarget)) box.open = false;
     });
   };
 
@@ -284,6 +285,22 @@
     return true;
   };
 
+  /* after the frame that shows the rows: replaceState makes Chromium lay the page out at once, which
+     would add the layout of 50 new rows (~10 ms at 40,000 samples) to the time before the frame */
+  Browser.prototype.syncSoon = function () {
+    if (!this.tracking || this.syncPending) return;
+    var self = this, count = $("sb-count");
+    this.syncPending = true;
+    count.dataset.hashPending = "1";
+    requestAnimationFrame(function () {
+      setTimeout(function () {
+        self.syncPending = false;
+        delete count.dataset.hashPending;
+        self.sync();
+      }, 0);
+    });
+  };
+
   /* write the view into the address without a history entry per change */
   Browser.prototype.sync = function () {
     if (!this.tracking) return;
@@ -419,7 +436,7 @@
     $("sb-page").textContent = "page " + (this.page + 1) + " of " + pages;
     $("sb-prev").disabled = this.page === 0;
     $("sb-next").disabled = this.page >= pages - 1;
-    this.sync();
+    this.syncSoon();
   };
 
   Browser.prototype.scoreCell = function (i, s) {

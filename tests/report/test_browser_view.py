@@ -4,6 +4,7 @@ a link opens its view (filters, search, range, sort, page), and a malformed addr
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -35,6 +36,8 @@ def _all_pages(p: Any) -> list[int]:
 
 
 def _hash(p: Any) -> str:
+    """The address once the browser has written the view (it does so after the frame that shows it)."""
+    p.wait_for_function("!document.getElementById('sb-count').dataset.hashPending")
     return p.evaluate("location.hash")
 
 
@@ -72,10 +75,19 @@ def test_the_filters_work_from_the_keyboard(page, report_dir: Path, rows):
     assert p.evaluate("document.activeElement.dataset.value") == "high"
     p.keyboard.press("Tab")
     assert _settle(p, lambda: p.keyboard.press("Space")) == len(_indexes(rows, lambda s: s["tier"] == "low"))
+    p.keyboard.press("Shift+Tab")
+    assert p.evaluate("document.activeElement.dataset.value") == "high"
+    p.keyboard.press("Shift+Tab")  # "clear", enabled now that a value is chosen
+    assert p.evaluate("document.activeElement.className") == "sb-clear"
     p.keyboard.press("Escape")
     assert not p.evaluate("document.getElementById('sb-tier').open")
     assert p.evaluate("document.activeElement.parentElement.id") == "sb-tier"
     assert p.get_attribute("#sb-tier summary", "aria-label") == "tier: low"
+    p.keyboard.press("Enter")
+    for _ in range(4):  # clear, high, low, then out of the dropdown: it closes
+        p.keyboard.press("Tab")
+    assert p.evaluate("document.activeElement.parentElement.id") == "sb-kind"
+    assert not p.evaluate("document.getElementById('sb-tier').open")
     assert page.errors == []
 
 
@@ -193,3 +205,23 @@ def test_other_anchors_are_left_alone(page, report_dir: Path):
     p.click("header nav a[href='#results']")
     assert _hash(p) == "#results" and int(p.get_attribute("#sb-count", "data-matches")) == 240
     assert page.errors == []
+
+
+def test_an_address_cannot_inject_markup(page, report_dir: Path):
+    evil = quote('<img src=x onerror="window.__pwned = 7">', safe="")
+    p = page.open(report_dir / "report.html", f"#samples?q={evil}&model={evil},dpo&sort=desc:{evil}")
+    assert p.input_value("#sb-q") == '<img src=x onerror="window.__pwned = 7">'
+    assert int(p.get_attribute("#sb-count", "data-matches")) == 0
+    assert p.inner_text("#sb-model summary") == "dpo"
+    p.wait_for_timeout(100)
+    assert p.evaluate("window.__pwned") is None
+    assert p.locator("#samples img").count() == 0
+    assert page.errors == []
+
+
+def test_the_browser_script_has_no_html_sink(repo_root: Path):
+    """Data reaches the page through textContent / new Option() only: no HTML parser sink in the code."""
+    code = (repo_root / "harness" / "templates" / "browser.js").read_text()
+    code = re.sub(r"/\*.*?\*/|//[^\n]*", "", code, flags=re.S)
+    for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(", "new Function"):
+        assert sink not in code, sink
