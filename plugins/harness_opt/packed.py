@@ -35,6 +35,7 @@ PREFILL_TOKENS = 1024
 KV_BUDGET_BYTES = 4 << 30
 _STEP: ContextVar[Step | None] = ContextVar("harness_opt_step", default=None)
 _registered = False
+_PROBED: dict[Any, tuple[int, frozenset[int]]] = {}
 
 
 @dataclass
@@ -122,10 +123,14 @@ def register_rowwise() -> None:
 def invariant_min_rows(weights: Sequence[Any], probe: int = 40) -> tuple[int, frozenset[int]]:
     """The smallest M from which this machine's BLAS gives every row of linear layers with these weights the
     same bits as in a large GEMM, and the smaller sizes that also do. Measured on the model's own
-    layers, because it depends on the BLAS, the CPU, the dtype and the shapes."""
+    layers, because it depends on the BLAS, the CPU, the dtype and the shapes (so once per process
+    for the same shapes and dtype)."""
     import torch
     import torch.nn.functional as F
 
+    key = (probe, tuple((tuple(w.shape), str(w.dtype)) for w in weights))
+    if key in _PROBED:  # the kernels depend on shapes and dtype, not values: one probe per process
+        return _PROBED[key]
     g = torch.Generator().manual_seed(0)
     good = set(range(1, probe + 1))
     with torch.inference_mode():
@@ -140,7 +145,8 @@ def invariant_min_rows(weights: Sequence[Any], probe: int = 40) -> tuple[int, fr
         if m not in good:
             break
         floor = m
-    return floor, frozenset(m for m in good if m < floor)
+    _PROBED[key] = (floor, frozenset(m for m in good if m < floor))
+    return _PROBED[key]
 
 
 class PackedGenerator:
