@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from common import cpu_seconds, log, median, ratio, rounded, timed
+from common import cpu_seconds, log, median, ratio, rounded, timed, timed_cpu
 
 
 def run_bf16_generation(host: Any, spec: Any, device: str) -> dict[str, Any]:
@@ -107,14 +107,12 @@ def run_bf16_scoring(device: str, quick: bool = False) -> dict[str, Any]:
     bf16.score(warm)
     t_u, t_b, t_f, c_u, c_b = [], [], [], [], []
     for r in range(repeats):
-        c0 = cpu_seconds()
-        s, ref = timed(lambda: unbatched(model, tok, items, max_len, device), device)
+        s, c, ref = timed_cpu(lambda: unbatched(model, tok, items, max_len, device), device)
         t_u.append(s)
-        c_u.append(cpu_seconds() - c0)
-        c0 = cpu_seconds()
-        s, got = timed(lambda: harness_scored(bf16, items, batch), device)
+        c_u.append(c)
+        s, c, got = timed_cpu(lambda: harness_scored(bf16, items, batch), device)
         t_b.append(s)
-        c_b.append(cpu_seconds() - c0)
+        c_b.append(c)
         s, batched32 = timed(lambda: harness_scored(fp32, items, batch), device)
         t_f.append(s)
         log(f"bf16 scoring: repeat {r + 1}/{repeats}: fp32 unbatched {t_u[-1]:.2f}s, fp32 harness {t_f[-1]:.2f}s, "

@@ -45,6 +45,13 @@ def timed(fn: Callable[[], Any], device: str) -> tuple[float, Any]:
     return time.perf_counter() - t0, out
 
 
+def timed_cpu(fn: Callable[[], Any], device: str) -> tuple[float, float, Any]:
+    """(wall seconds, this process's CPU seconds, result) of one call: both clocks, one helper."""
+    c0 = cpu_seconds()
+    seconds, out = timed(fn, device)
+    return seconds, cpu_seconds() - c0, out
+
+
 def cpu_seconds() -> float:
     """User + system CPU seconds of this process, all threads (less sensitive to other jobs than wall time)."""
     import resource

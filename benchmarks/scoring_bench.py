@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from common import cpu_seconds, log, median, ratio, rounded, timed
+from common import log, median, ratio, rounded, timed, timed_cpu
 from harness_scorers.architectures import DEBERTA_V3_LARGE
 
 from harness.runner import batches_of
@@ -88,14 +88,12 @@ def run_scoring(device: str, quick: bool = False, gpu: bool = False) -> dict[str
     loaded.score(warm)
     t_u, t_h, c_u, c_h = [], [], [], []
     for r in range(repeats):
-        c0 = cpu_seconds()
-        s, ref = timed(lambda: unbatched(model, tok, items, int(options["max_length"]), device), device)
+        s, c, ref = timed_cpu(lambda: unbatched(model, tok, items, int(options["max_length"]), device), device)
         t_u.append(s)
-        c_u.append(cpu_seconds() - c0)
-        c0 = cpu_seconds()
-        s, got = timed(lambda: harness_scored(loaded, items, batch_size), device)
+        c_u.append(c)
+        s, c, got = timed_cpu(lambda: harness_scored(loaded, items, batch_size), device)
         t_h.append(s)
-        c_h.append(cpu_seconds() - c0)
+        c_h.append(c)
         log(f"scoring: repeat {r + 1}/{repeats}: unbatched {t_u[-1]:.2f}s, harness {t_h[-1]:.2f}s")
     # The rows the harness actually computed: each length bucket is padded to full micro-batches.
     from harness_scorers.encoding import bucket_length
