@@ -111,9 +111,14 @@ class LoadedOpt(LoadedModel):
         texts = [format_prompt(p.text, self.settings.prompt_format) for p in prompts]
         full = self.tokenizer(texts, padding=False, truncation=False, verbose=False)["input_ids"]
         if self.packed is not None:  # the padded path's token ids, without the padding
-            ids = self.tokenizer(texts, truncation=True, max_length=self.max_prompt_tokens, verbose=False)["input_ids"]
-            self.packed.width = len(prompts)
-            return self._outputs(self.packed.generate(ids, self.settings.max_new_tokens), full)
+            ids = list(full)
+            over = [i for i, f in enumerate(full) if len(f) > self.max_prompt_tokens]
+            if over:  # only over-long prompts are tokenized again, cut from the left as the padded path does
+                cut = self.tokenizer([texts[i] for i in over], truncation=True, max_length=self.max_prompt_tokens,
+                                     verbose=False)["input_ids"]
+                for i, c in zip(over, cut):
+                    ids[i] = c
+            return self._outputs(self.packed.generate(ids, self.settings.max_new_tokens, width=len(prompts)), full)
         enc = self.tokenizer(texts, return_tensors="pt", padding=True, truncation=True,
                              max_length=self.max_prompt_tokens).to(self.device)
         width = int(enc["input_ids"].shape[1])

@@ -245,12 +245,12 @@ class PackedGenerator:
                 still.append(r)
         return still
 
-    def _admit(self, pending: deque[Row], active: list[Row]) -> None:
+    def _admit(self, pending: deque[Row], active: list[Row], width: int) -> None:
         """Prefill the next prompts into free slots, packed into chunks of at most ``prefill_tokens``."""
         chunk: list[Row] = []
         size = 0
         held = sum(len(r.prompt) + r.max_new for r in active)
-        while pending and len(active) + len(chunk) < self.width:
+        while pending and len(active) + len(chunk) < width:
             need = len(pending[0].prompt) + pending[0].max_new
             if (active or chunk) and held + need > self.kv_budget_tokens:
                 break  # memory: wait for rows to finish (one row is always let in)
@@ -266,8 +266,9 @@ class PackedGenerator:
             self._prefill(chunk)
             active.extend(chunk)
 
-    def generate(self, prompts: Sequence[list[int]], max_new_tokens: int) -> list[list[int]]:
-        """New token ids per prompt (up to and including the first EOS), in the prompts' order."""
+    def generate(self, prompts: Sequence[list[int]], max_new_tokens: int, width: int | None = None) -> list[list[int]]:
+        """New token ids per prompt (up to and including the first EOS), in the prompts' order, with at
+        most ``width`` rows in flight (the generator's own width by default)."""
         rows = [Row(i, list(p), max_new_tokens) for i, p in enumerate(prompts)]
         if max_new_tokens <= 0:
             return [[] for _ in rows]
@@ -277,16 +278,16 @@ class PackedGenerator:
         before = self.model.config._attn_implementation
         self.model.set_attn_implementation(ROWWISE)  # only for this call: the model stays usable by others
         try:
-            self._run(pending, active)
+            self._run(pending, active, max(1, width or self.width))
         finally:
             self.model.set_attn_implementation(before)
         return [r.new for r in rows]
 
-    def _run(self, pending: deque[Row], active: list[Row]) -> None:
+    def _run(self, pending: deque[Row], active: list[Row], width: int) -> None:
         with self.torch.inference_mode():
             while pending or active:
                 active = self._running(active)
-                self._admit(pending, active)
+                self._admit(pending, active, width)
                 active = self._running(active)  # a first token can already end a row
                 if active:
                     self._decode(active)

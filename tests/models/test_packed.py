@@ -115,3 +115,15 @@ def test_a_memory_budget_narrows_decode_without_changing_tokens(loaded_sft, mixe
     per_token = wide.kv_budget_tokens * 1.0
     assert one_at_a_time.kv_budget_tokens == 1 and per_token > 1000
     assert one_at_a_time.generate(ids, 24) == wide.generate(ids, 24)
+
+
+def test_an_over_long_prompt_is_cut_from_the_left_as_the_padded_engine_cuts_it(loaded_sft, variants, home, mixed):
+    v = variants["tiny-opt-sft"]
+    hf = v.load(make_ctx(v, home, {"engine": "hf"}, generation=GenerationSettings(max_new_tokens=48,
+                                                                                     prompt_format="raw")))
+    long = Prompt("helpful", "long", "en", "helpful", " ".join(p.text for p in mixed) * 3)
+    batch = [mixed[0], long, mixed[1]]
+    ours, theirs = loaded_sft.generate(batch), hf.generate(batch)
+    assert len(loaded_sft.tokenizer(long.text)["input_ids"]) > loaded_sft.max_prompt_tokens
+    assert [o.meta["truncated"] for o in ours] == [False, True, False]
+    assert [o.response for o in ours] == [o.response for o in theirs]
