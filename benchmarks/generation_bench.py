@@ -70,6 +70,9 @@ class _TimedLoaded(LoadedModel):
     def auto_batch_size(self, prompts: Sequence[Prompt]) -> int:
         return self.inner.auto_batch_size(prompts)
 
+    def item_lengths(self, prompts: Sequence[Prompt]) -> list[int]:  # batches as a user's run cuts them
+        return self.inner.item_lengths(prompts)
+
     def close(self) -> None:  # the benchmark closes the real model itself, after every side ran
         pass
 
