@@ -17,10 +17,11 @@ from typing import Any
 
 import click
 
-from . import __version__, jsonout
+from . import __version__, jsonout, plugin_errors
 from .choices import split_csv, unknown
 from .context import make_context
 from .plugins import PluginError, PluginHost, strict_from_env
+from .stat_failures import check_failed
 from .suite import DEFAULT_SUITE, Suite, load_suite
 from .types import Context, HarnessError
 
@@ -117,6 +118,16 @@ class HarnessGroup(CommandGroup):
         except KeyboardInterrupt:
             click.echo("interrupted: finished batches are saved; run the same command again to resume", err=True)
             ctx.exit(130)
+        except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except Exception as exc:  # from a plugin's code: one line naming the plugin and the method
+            state = ctx.obj
+            line = None
+            if isinstance(state, CliState) and not plugin_errors.debugging():
+                line = plugin_errors.describe(state.host, exc)
+            if line is None:
+                raise
+            raise OneLineError(line) from None
 
 
 def _stop_on_second_interrupt() -> None:
@@ -205,21 +216,14 @@ def build_cli(host: PluginHost) -> click.Group:
     @click.pass_obj
     def plugins_cmd(state: CliState, as_json: bool) -> None:
         """List plugins: distribution, version, hooks, what each registered, and errors."""
-        items = [info.as_dict() for _, info in sorted(state.host.infos.items())]
+        from .plugin_listing import plugin_lines
+
+        infos = [info for _, info in sorted(state.host.infos.items())]
         if as_json:
-            _echo_json(items)
+            _echo_json([info.as_dict() for info in infos])
             return
-        rows = [
-            {
-                "name": i["name"],
-                "distribution": f"{i['distribution'] or '-'} {i['version'] or ''}".strip(),
-                "registered": "; ".join(f"{k}: {', '.join(v)}" for k, v in i["registered"].items())
-                if not i["error"]
-                else f"ERROR: {i['error']}",
-            }
-            for i in items
-        ]
-        _echo_rows(rows, ["name", "distribution", "registered"])
+        for line in plugin_lines(infos):
+            click.echo(line)
 
     def make_listing(kind: str) -> Callable[..., None]:
         @click.option("--json", "as_json", is_flag=True, help="Print JSON only.")
@@ -320,11 +324,12 @@ def build_cli(host: PluginHost) -> click.Group:
         results = run_stats(state.host, names, rows, opts["stats"])
         if as_json:
             _echo_json({name: value["data"] for name, value in stats_json(results).items()})
-            return
-        for r in results:
-            click.echo(f"## {r.title}\n\n{r.markdown.strip()}\n")
-            for w in r.warnings:
-                click.echo(f"warning: {w}", err=True)
+        else:
+            for r in results:
+                click.echo(f"## {r.title}\n\n{r.markdown.strip()}\n")
+                for w in r.warnings:
+                    click.echo(f"warning: {w}", err=True)
+        check_failed(state.host, {r.name: r.error for r in results if r.error}, "the other statistics are printed")
 
     # -------------------------------------------------------------- run
 
@@ -548,6 +553,9 @@ def build_cli(host: PluginHost) -> click.Group:
         path = write_table(rows, Path(output) if output else Path(run_dir) / f"table.{fmt}", fmt)
         click.echo(str(path))
 
+    from .scaffold import new_plugin_cmd
+
+    cli.add_command(new_plugin_cmd)
     host.add_commands(cli)
     return cli
 

@@ -31,6 +31,7 @@ from .plugins import PluginHost
 from .rehearsal import rehearsal_names, rehearsal_suite
 from .report import run_stats, write_report
 from .runner import Runner
+from .stat_failures import check_failed
 from .store import ReadOnlyStore, Store
 from .suite import TOP_KEYS, load_suite
 from .table import read_table, write_table
@@ -80,7 +81,10 @@ def _finish_report(
             click.echo(f"warning: {r.name}: {w}", err=True)
     with atomic.recording() as written:
         paths = write_report(run_dir, results, manifest, rows)
-    manifest["report_key"], manifest["report_outputs"] = key, _digests(run_dir, written)
+    # a report with a failed statistic is not cached: the next run tries the statistic again
+    failed = any(r.error for r in results)
+    manifest["report_key"], manifest["report_outputs"] = (None if failed else key), _digests(run_dir, written)
+    manifest["failed_stats"] = {r.name: r.error for r in results if r.error}
     return paths
 
 
@@ -272,6 +276,7 @@ def execute_run(
     click.echo(f"run directory: {run_dir}")
     click.echo(f"report: {paths['md']}\nreport: {paths['html']}")
     accounting.check()  # unexplained missing rows: everything is written, but the run fails naming them
+    check_failed(host, manifest.get("failed_stats") or {}, "the report is written and its banner names them")
     return run_dir
 
 

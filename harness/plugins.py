@@ -29,6 +29,7 @@ from typing import Any
 import pluggy
 
 from . import hookspecs
+from .plugin_checks import check_hookimpls, contract_problems, without_mistakes
 from .types import (
     Executor,
     HarnessError,
@@ -214,8 +215,11 @@ class PluginHost:
             return
         info = PluginInfo(name, dist, version, code_digest(obj))
         self.infos[name] = info
+        problems, valid = check_hookimpls(self.pm, obj)
+        for problem in problems:  # each mistake is this plugin's error; its valid hooks still run
+            self._fail(info, problem)
         try:
-            self.pm.register(obj, name=name)
+            self.pm.register(without_mistakes(obj, valid) if problems else obj, name=name)
         except Exception as exc:
             self._fail(info, f"invalid plugin: {type(exc).__name__}: {exc}; not loaded")
             return
@@ -238,6 +242,11 @@ class PluginHost:
         return sorted(impls, key=lambda impl: not self.infos[impl.plugin_name].builtin)
 
     def _register_all(self) -> None:
+        try:  # every implementation names a hook (check_hookimpls left out any that does not)
+            self.pm.check_pending()
+        except pluggy.PluginValidationError as exc:
+            name = self.pm.get_name(exc.plugin) or "?"
+            self._fail(self.infos.setdefault(name, PluginInfo(name)), " ".join(str(exc).split()))
         for kind, (hook_name, typ, key_attr) in KINDS.items():
             for impl in self._builtins_first(getattr(self.pm.hook, hook_name).get_hookimpls()):
                 info = self.infos[impl.plugin_name]
@@ -258,6 +267,11 @@ class PluginHost:
             key = getattr(obj, key_attr, "")
             if not isinstance(key, str) or not key or any(c.isspace() or c == "," for c in key):
                 self._fail(info, f"registered a {singular} with an invalid {key_attr} {key!r}; ignored")
+                return
+            mismatched = contract_problems(obj)
+            if mismatched:
+                self._fail(info, f"{singular} {key!r} does not match the contract: {'; '.join(mismatched)}; "
+                           "not registered")
                 return
             if key in registry:
                 owner = self.infos[self._owner[(kind, key)]]

@@ -14,8 +14,6 @@ import base64
 import json
 import math
 import re
-import sys
-import traceback
 from collections import Counter
 from collections.abc import Mapping
 from functools import lru_cache
@@ -30,6 +28,7 @@ from markupsafe import Markup
 from . import atomic, jsonout
 from .plugins import PluginHost
 from .samples import samples_js, samples_payload
+from .stat_failures import failed_stat, failure_banners
 from .table import iter_markdown_table, write_table
 from .types import StatResult
 
@@ -45,16 +44,7 @@ def run_stats(
         try:
             results.append(stat.compute(rows, opts))
         except Exception as exc:  # keep everything else: the report must still be written
-            tb = traceback.format_exc(limit=3)
-            print(f"warning: statistic {name} failed: {type(exc).__name__}: {exc}", file=sys.stderr)
-            results.append(
-                StatResult(
-                    name=name,
-                    title=f"{name} (failed)",
-                    markdown=f"This statistic failed: `{type(exc).__name__}: {exc}`\n\n```\n{tb}\n```",
-                    warnings=[f"{name} failed: {type(exc).__name__}: {exc}"],
-                )
-            )
+            results.append(failed_stat(host, name, exc))
     return results
 
 
@@ -271,7 +261,7 @@ def write_report(
     context = {
         "title": str(config.get("name", run_dir.name)),
         "description": str(config.get("description") or ""),
-        "banners": _banners(manifest, rows),
+        "banners": _banners(manifest, rows) + failure_banners(results),
         "headlines": headlines,
         "headline_figure": headline_figure,
         "n_warnings": sum(len(d["warnings"]) for d in diagnostics),

@@ -174,6 +174,9 @@ class StatResult:
     warnings: list[str] = field(default_factory=list)
     headline: str = ""
     headline_figure: str | None = None
+    #: set by the core, never by a statistic: the one-line error when ``compute`` raised; the
+    #: report then shows a banner and a "(failed)" section, and ``--strict-plugins`` exits non-zero
+    error: str = ""
 
 
 # --------------------------------------------------------------------------- context
