@@ -387,7 +387,8 @@ def render(name: str, parts: list[str]) -> dict[str, str]:
     plugin += "".join(BODIES[p] for p in parts)
     plugin += "\n\n# ------------------------------------------------------------------ hooks\n"
     plugin += "".join(HOOKS[p] for p in parts)
-    tests = TESTS_HEADER.replace("__REGISTERED__", repr(dict(sorted(registered.items()))))
+    expected = "".join(f"        {kind!r}: {names!r},\n" for kind, names in sorted(registered.items()))
+    tests = TESTS_HEADER.replace("__REGISTERED__", "{\n" + expected + "    }")
     tests += "".join({"model": TEST_MODEL, "source": TEST_SOURCE, "scorer": TEST_SCORER, "stat": TEST_STAT}[p]
                      for p in parts)
     if {"model", "source", "scorer"} <= set(parts):
