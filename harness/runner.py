@@ -22,6 +22,7 @@ from .accounting import Accounting, record_throughput
 from .context import make_context
 from .executors import BarProgress, LocalExecutor, resources_of
 from .plan import Plan, first_per_kind
+from .plugin_errors import plugin_frame
 from .plugins import PluginHost
 from .store import Store, generation_key, score_key
 from .translation import planned_translations, release_translators
@@ -313,9 +314,12 @@ class Runner:
             if os.environ.get("HARNESS_DEBUG"):
                 raise
             where = f"{section[:-1]} {name!r} (plugin {obj.plugin!r})"
+            found = plugin_frame(self.host, exc.__traceback__)  # the method that raised, and where
+            method = f"{found[1]} raised " if found else ""
+            at = f" (at {found[2]})" if found else ""
             raise HarnessError(
-                f"{where} failed: {type(exc).__name__}: {' '.join(str(exc).split())[:300]}; finished batches are "
-                "saved; fix or disable the plugin (HARNESS_DEBUG=1 shows the traceback)"
+                f"{where} failed: {method}{type(exc).__name__}: {' '.join(str(exc).split())[:300]}{at}; finished "
+                "batches are saved; fix or disable the plugin (HARNESS_DEBUG=1 shows the traceback)"
             ) from exc
         finally:
             progress.close()

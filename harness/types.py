@@ -406,7 +406,7 @@ class _Named(abc.ABC):
         """What one loaded replica needs: a GPU when the run is on CUDA, else one CPU. Override
         to declare more (memory, several GPUs) or less; ``--set NAME.num_gpus=...`` wins over both.
 
-        Called once per run before any work, for executors that place replicas (``ray``)."""
+        Called once per run before any work, for executors that place replicas on other machines."""
         return Resources(num_cpus=1.0, num_gpus=1.0 if str(ctx.device).startswith("cuda") else 0.0)
 
     def check_options(self, options: Mapping[str, Any]) -> None:
@@ -507,7 +507,7 @@ class ModelVariant(_Named):
         """Load weights (importing torch here). Raise HarnessError for user-fixable problems.
 
         Called once per run, only when some prompt has no stored generation yet, in the process
-        that runs the batches (another machine's with ``--executor ray``). Returns a
+        that runs the batches (perhaps another machine, with a distributed executor). Returns a
         ``LoadedModel``."""
 
     def is_available(self, ctx: Context) -> str | None:

@@ -325,7 +325,11 @@ def test_load_raising_is_one_line_naming_the_plugin(invoke, tmp_path, monkeypatc
     assert result.exit_code == 2
     assert "Traceback" not in result.stderr
     last = _last(result)
-    assert "model 'hostile-model' (plugin 'hostileplug') failed: RuntimeError: weights file is corrupt" in last
+    assert (
+        "model 'hostile-model' (plugin 'hostileplug') failed: HostileModel.load raised RuntimeError: "
+        "weights file is corrupt" in last
+    )
+    assert "(at hostileplug.py:" in last  # the method and the line that raised
     assert "second line of the message" in last  # the message's lines joined into one
 
 
