@@ -51,6 +51,13 @@ def _required_params(fn: Callable[..., Any]) -> list[str]:
     ]
 
 
+def _all_params(fn: Callable[..., Any]) -> list[str]:
+    try:
+        return [p.name for p in inspect.signature(fn).parameters.values()]
+    except (TypeError, ValueError):
+        return []
+
+
 def check_hookimpls(pm: pluggy.PluginManager, plugin: Any) -> tuple[list[str], dict[str, Callable[..., Any]]]:
     """The mistakes among ``plugin``'s hook-like functions, and its valid hook implementations by name."""
     problems: list[str] = []
@@ -83,10 +90,15 @@ def check_hookimpls(pm: pluggy.PluginManager, plugin: Any) -> tuple[list[str], d
             continue
         spec_params = _required_params(getattr(hookspecs, hook))
         extra = [p for p in _required_params(fn) if p not in spec_params]
-        if extra:
+        missing = [p for p in spec_params if p not in _all_params(fn)]  # the core calls hooks with them
+        if extra or missing:
+            what = (
+                f"has parameter(s) {', '.join(repr(p) for p in extra)} that the hook does not pass"
+                if extra
+                else f"lacks parameter(s) {', '.join(repr(p) for p in missing)}"
+            )
             problems.append(
-                f"hook implementation {attr}({', '.join(_required_params(fn))}) has parameter(s) "
-                f"{', '.join(repr(p) for p in extra)} that the hook does not pass; it takes "
+                f"hook implementation {attr}({', '.join(_all_params(fn))}) {what}; it takes "
                 f"{hook}({', '.join(spec_params)}); not called"
             )
             continue

@@ -449,7 +449,10 @@ class LoadedModel(abc.ABC):
     def item_lengths(self, prompts: Sequence[Prompt]) -> list[int]:
         """Each prompt's length in the model's own units, by which batches are cut (longest first).
         Characters by default; a model with a tokenizer should count tokens, since across scripts
-        characters say little about tokens (the demo's 7 languages padded 2.4x by characters)."""
+        characters say little about tokens (the demo's 7 languages padded 2.4x by characters).
+
+        Called once per run with every pending prompt, before the first batch. Returns one
+        int per prompt, in order."""
         return [len(p.text) for p in prompts]
 
     def close(self) -> None:

@@ -40,6 +40,15 @@ MISTAKES = {
         def harness_register_scorers(reg):
             reg(FakeScorer())
     """,
+    "noparam": """
+        @hookimpl
+        def harness_register_sources(register):
+            register(type("Mine", (FakeSource,), {"name": "mine"})())
+
+        @hookimpl
+        def harness_register_scorers():
+            pass
+    """,
     "unmarked": """
         @hookimpl
         def harness_register_sources(register):
@@ -93,6 +102,8 @@ EXPECTED = {
     "misspelt": "hook implementation harness_register_scorer is not a hook (did you mean 'harness_register_scorers'?)",
     "wrongparam": "hook implementation harness_register_scorers(reg) has parameter(s) 'reg' that the hook does not "
     "pass; it takes harness_register_scorers(register)",
+    "noparam": "hook implementation harness_register_scorers() lacks parameter(s) 'register'; it takes "
+    "harness_register_scorers(register)",
     "unmarked": "function harness_register_scorers looks like a hook but has no @hookimpl, so it is never called",
     "badsig": "source 'one-arg' does not match the contract: OneArg.fingerprint(ctx) does not match "
     "PromptSource.fingerprint(language, ctx); not registered",
