@@ -7,9 +7,15 @@ from collections.abc import Iterable
 
 from .types import HarnessError
 
+#: name -> why a plugin's object of that name was refused at registration (filled by the plugin host),
+#: so asking for it names the real problem instead of a "did you mean" that points elsewhere
+REFUSED: dict[str, str] = {}
+
 
 def unknown(what: str, name: str, valid: Iterable[str]) -> HarnessError:
     """A one-line error naming the bad value, the closest valid ones and all valid choices."""
+    if name in REFUSED:
+        return HarnessError(f"{what} {name!r} is not registered: {REFUSED[name]}")
     valid = sorted(set(valid))
     close = difflib.get_close_matches(name, valid, n=3, cutoff=0.5)
     hint = f" (did you mean {', '.join(repr(c) for c in close)}?)" if close else ""

@@ -28,7 +28,7 @@ from typing import Any
 
 import pluggy
 
-from . import hookspecs
+from . import choices, hookspecs
 from .plugin_checks import check_hookimpls, contract_problems, without_mistakes
 from .types import (
     Executor,
@@ -146,6 +146,7 @@ class PluginHost:
         disabled: Iterable[str] | None = None,
         strict: bool | None = None,
     ) -> None:
+        choices.REFUSED.clear()  # names refused by this host's plugins only
         self.pm = pluggy.PluginManager(hookspecs.PROJECT_NAME)
         self.pm.add_hookspecs(hookspecs)
         self.strict = strict_from_env() if strict is None else strict
@@ -270,8 +271,9 @@ class PluginHost:
                 return
             mismatched = contract_problems(obj)
             if mismatched:
-                self._fail(info, f"{singular} {key!r} does not match the contract: {'; '.join(mismatched)}; "
-                           "not registered")
+                why = f"{singular} {key!r} does not match the contract: {'; '.join(mismatched)}; not registered"
+                choices.REFUSED[key] = f"{info.label()}: {why}"
+                self._fail(info, why)
                 return
             if key in registry:
                 owner = self.infos[self._owner[(kind, key)]]

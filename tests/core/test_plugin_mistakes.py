@@ -144,9 +144,16 @@ def test_mistake_is_named_with_what_the_plugin_did_register(home, mistakes, mist
 
 
 def test_a_tuple_where_a_method_belongs_is_named(home, mistakes):
-    listing = run_harness(["plugins"], _env(home, mistakes, "fakeplug,badsig"))
-    assert "TuplePrompts" not in listing.stdout
+    env = _env(home, mistakes, "fakeplug,badsig")
+    listing = run_harness(["plugins"], env)
     assert "Tuple.languages is tuple ('en',), not a method PromptSource.languages(ctx)" in listing.stdout
+    # asking for the refused source names why it is missing, not a "did you mean" pointing elsewhere
+    run = run_harness(["run", "--suite", "_fake", "--sources", "tuple-langs", "--dry-run"], env)
+    assert run.returncode == 2
+    assert run.stderr.splitlines()[-1] == (
+        "Error: source 'tuple-langs' is not registered: plugin 'badsig': source 'tuple-langs' does not match the "
+        "contract: Tuple.languages is tuple ('en',), not a method PromptSource.languages(ctx); not registered"
+    )
 
 
 def test_exception_in_plugin_code_is_one_line_in_dry_run(home, mistakes):
