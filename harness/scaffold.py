@@ -47,7 +47,7 @@ packages = ["__MODULE__"]
 README = """\
 # __NAME__
 
-A plugin for [alignment-harness](https://github.com/) written by `harness new-plugin`.
+A plugin for alignment-harness, written by `harness new-plugin`.
 
 ```bash
 pip install -e ".[test]"
