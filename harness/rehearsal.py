@@ -53,6 +53,10 @@ def rehearsal_suite(host: PluginHost, suite: Suite) -> tuple[Suite, dict[str, st
                         opts[key] = sub
                         swaps[value] = sub
                         break
+    top = data.get("translator")  # the suite's own translator follows too
+    sub = _stand_in(host, "translators", top) if isinstance(top, str) and top in host.translators else ""
+    if sub:
+        data["translator"] = swaps[top] = sub
     data["train_missing"] = True  # stand-ins train in seconds on first use
     return Suite(name=suite.name, path=suite.path, data=data), dict(sorted(swaps.items()))
 
