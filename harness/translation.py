@@ -141,14 +141,22 @@ def translation_facts(prompts: Sequence[Prompt]) -> dict[str, Any]:
 
 
 def round_trip_lines(facts: Mapping[str, Any]) -> list[str]:
-    """The facts as sentences, lowest chrF first (the weak languages lead)."""
-    trips = list(facts.get("round_trip") or [])
-    scored = sorted((t for t in trips if t.get("chrf") is not None), key=lambda t: (t["chrf"], t["language"]))
-    lines = [
-        f"{t['language']} ({t['source']}, {t.get('translator')}): round-trip chrF {t['chrf']:.1f} "
-        f"({t.get('pivot')} -> {t['language']} -> {t.get('pivot')}, {t.get('n')} prompts)"
-        for t in scored
-    ]
-    lines += [f"{t['language']} ({t['source']}): no round-trip chrF: {t.get('reason')}"
-              for t in trips if t.get("chrf") is None]
+    """One sentence per language (its sources' figures), the weakest language first, then the notes."""
+    by_lang: dict[str, list[dict[str, Any]]] = {}
+    for trip in facts.get("round_trip") or []:
+        by_lang.setdefault(str(trip["language"]), []).append(trip)
+
+    def weakest(lang: str) -> tuple[float, str]:
+        values = [t["chrf"] for t in by_lang[lang] if t.get("chrf") is not None]
+        return (min(values) if values else float("inf"), lang)
+
+    lines = []
+    for lang in sorted(by_lang, key=weakest):
+        parts = [
+            f"{t['source']} {t['chrf']:.1f} ({t.get('pivot')}, {t.get('n')} prompts)" if t.get("chrf") is not None
+            else f"{t['source']} not measured: {t.get('reason')}"
+            for t in sorted(by_lang[lang], key=lambda t: str(t["source"]))
+        ]
+        translators = ", ".join(sorted({str(t.get("translator")) for t in by_lang[lang]}))
+        lines.append(f"{lang} ({translators}): round-trip chrF {'; '.join(parts)}")
     return [*lines, *(f"note: {n}" for n in facts.get("notes") or [])]

@@ -15,8 +15,11 @@ never guessed. The file comes from ``model_file`` (a local path) or the hub cach
 from __future__ import annotations
 
 import functools
+import json
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
 from collections.abc import Sequence
 from importlib import metadata
@@ -158,16 +161,21 @@ def tiny_recipe() -> dict[str, Any]:
     return {"version": 1, "params": TINY_PARAMS, "labels": DEMO_LABELS, "corpus": file_digest(demo_path())}
 
 
+_TRAIN = (
+    "import json, sys, fasttext\n"
+    "folder, params = sys.argv[1], json.loads(sys.argv[2])\n"
+    "fasttext.train_supervised(folder + '/train.txt', **params).save_model(folder + '/model.bin')\n"
+)
+
+
 def build_tiny_glotlid(home: Path) -> Path:
     """Train (once) the tiny fastText identifier under ``home``; return the model file."""
     recipe = tiny_recipe()
     dest = Path(home) / "models" / "tiny-glotlid" / digest(recipe)[:16]
     if (dest / "model.bin").exists():
         return dest / "model.bin"
-    try:
-        import fasttext
-    except ImportError as exc:
-        raise HarnessError("tiny-glotlid needs fasttext (pip install -e '.[langid]')") from exc
+    if not fasttext_installed():
+        raise HarnessError("tiny-glotlid needs fasttext (pip install -e '.[langid]')")
     from harness_sources.demo import demo_document
 
     lines = [f"__label__{DEMO_LABELS[lang]} {' '.join(text.split())}"
@@ -176,8 +184,13 @@ def build_tiny_glotlid(home: Path) -> Path:
     tmp = Path(tempfile.mkdtemp(prefix=".build-", dir=dest.parent))
     try:
         (tmp / "train.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
-        model = fasttext.train_supervised(str(tmp / "train.txt"), **TINY_PARAMS)
-        model.save_model(str(tmp / "model.bin"))
+        # fastText carries state from one training to the next in a process (a second training gives other
+        # bytes, or NaN): a fresh interpreter trains it, so every build gives the same bytes
+        done = subprocess.run([sys.executable, "-c", _TRAIN, str(tmp), json.dumps(TINY_PARAMS)],
+                              capture_output=True, text=True, timeout=600)
+        if done.returncode != 0:
+            last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+            raise HarnessError(f"tiny-glotlid: training the fastText stand-in failed: {last[:200]}")
         (tmp / "train.txt").unlink()
         try:
             os.replace(tmp, dest)

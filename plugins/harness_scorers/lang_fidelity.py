@@ -147,8 +147,8 @@ class LangFidelityScorer(Scorer):
         """--rehearse: the tiny local fastText model where fasttext is installed (GlotLID is a hub file)."""
         return "tiny-glotlid" if fasttext_installed() else ""
 
-    def options(self, ctx: Context) -> dict[str, Any]:
-        return {**self.default_options, **dict(ctx.options)}
+    def options(self, ctx: Context | None) -> dict[str, Any]:
+        return {**self.default_options, **dict(getattr(ctx, "options", None) or {})}
 
     def check_options(self, options: Any) -> None:
         super().check_options(options)
@@ -156,7 +156,7 @@ class LangFidelityScorer(Scorer):
         if backend not in BACKENDS:
             raise unknown(f"{self.name}.backend", str(backend), BACKENDS)
 
-    def backend(self, ctx: Context) -> str:
+    def backend(self, ctx: Context | None) -> str:
         """``glotlid`` or ``py3langid``: ``auto`` is GlotLID when fasttext and the model file are both here."""
         o = self.options(ctx)
         chosen = str(o["backend"])
@@ -168,7 +168,7 @@ class LangFidelityScorer(Scorer):
         """py3langid runs on a CPU: a replica never holds a GPU, even on a CUDA run."""
         return Resources(num_cpus=1.0, num_gpus=0.0)
 
-    def fingerprint(self, ctx: Context) -> str:
+    def fingerprint(self, ctx: Context | None) -> str:
         if self.backend(ctx) == "glotlid":
             path = fetch_model_file(self.options(ctx))
             return digest("lang-fidelity/glotlid/v1", metadata.version("fasttext"), model_digest(path),
@@ -181,7 +181,7 @@ class LangFidelityScorer(Scorer):
             sorted(ALIASES.items()),
         )
 
-    def load(self, ctx: Context) -> LoadedScorer:
+    def load(self, ctx: Context | None) -> LoadedScorer:
         if self.backend(ctx) == "glotlid":
             return LoadedGlotlid(FastTextIdentifier(fetch_model_file(self.options(ctx)), "GlotLID"))
         return LoadedLangFidelity()
@@ -190,20 +190,17 @@ class LangFidelityScorer(Scorer):
         labels = langid_labels()
         return {
             "metric": self.metric,
-            "backends": {
-                "py3langid": {
-                    "identifier": f"py3langid {metadata.version('py3langid')}",
-                    "xtreme_r_covered": [c for c in XTREME_R if c in labels],
-                    "xtreme_r_not_covered": [c for c in XTREME_R if c not in labels],
-                },
-                "glotlid": {
-                    "identifier": f"GlotLID v3 ({HUB_REPO}/{HUB_FILE}), fastText",
-                    "installed": fasttext_installed(),
-                    "labels_counted": {c: list(v) for c, v in LANGUAGE_LABELS.items() if c in XTREME_R},
-                    "xtreme_r_covered": [c for c in XTREME_R if c in LANGUAGE_LABELS],
-                    "xtreme_r_not_covered": [c for c in XTREME_R if c not in LANGUAGE_LABELS],
-                    "note": "mapped codes; the model's own labels are checked when it loads",
-                },
+            "backend_here": self.backend(None),  # what `auto` picks on this machine
+            "identifier": f"py3langid {metadata.version('py3langid')}",
+            "xtreme_r_covered": [c for c in XTREME_R if c in labels],
+            "xtreme_r_not_covered": [c for c in XTREME_R if c not in labels],
+            "glotlid": {
+                "identifier": f"GlotLID v3 ({HUB_REPO}/{HUB_FILE}), fastText",
+                "fasttext_installed": fasttext_installed(),
+                "labels_counted": {c: list(v) for c, v in LANGUAGE_LABELS.items() if c in XTREME_R},
+                "xtreme_r_covered": [c for c in XTREME_R if c in LANGUAGE_LABELS],
+                "xtreme_r_not_covered": [c for c in XTREME_R if c not in LANGUAGE_LABELS],
+                "note": "codes mapped to GlotLID's ISO 639-3 labels; the model's own labels are checked when it loads",
             },
         }
 
@@ -223,7 +220,7 @@ class TinyGlotlidScorer(LangFidelityScorer):
     def check_options(self, options: Any) -> None:
         Scorer.check_options(self, options)
 
-    def backend(self, ctx: Context) -> str:
+    def backend(self, ctx: Context | None) -> str:
         return "tiny-glotlid"
 
     def fingerprint(self, ctx: Context) -> str:

@@ -16,7 +16,7 @@ from harness.translation import planning
 
 
 def chrf(hypotheses: Sequence[str], references: Sequence[str]) -> float:
-    """sacrebleu's corpus chrF (the CLI's ``-m chrf`` score), rounded to 2 decimals as the CLI prints it."""
+    """sacrebleu's corpus chrF (its defaults: the CLI's ``-m chrf`` score), to 2 decimals (the CLI's ``-w 2``)."""
     from sacrebleu.metrics import CHRF
 
     return round(float(CHRF().corpus_score(list(hypotheses), [list(references)]).score), 2)
