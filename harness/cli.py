@@ -235,6 +235,9 @@ def build_cli(host: PluginHost) -> click.Group:
             else:
                 cols = ["name", "plugin", "family", "recipe"] if kind == "models" else ["name", "plugin"]
                 _echo_rows(items, [*cols, "description"])
+                for it in items if kind == "translators" else []:  # the languages each covers, in full
+                    langs = it.get("languages") or []
+                    click.echo(f"{it['name']} covers {len(langs)}: {', '.join(langs)}")
 
         listing.__doc__ = f"List registered {kind}."
         return listing

@@ -36,7 +36,7 @@ from .store import ReadOnlyStore, Store
 from .suite import TOP_KEYS, load_suite
 from .table import read_table, write_table
 from .translation import LOADS as TRANSLATOR_LOADS
-from .translation import plan_only
+from .translation import plan_only, translation_facts
 from .types import HarnessError
 
 
@@ -244,6 +244,7 @@ def execute_run(
     accounting = runner.accounting
     assert accounting is not None
     manifest["fingerprints"] = runner.fingerprints()
+    manifest["translation"] = translation_facts(runner.all_prompts())  # round-trip chrF per language, notes
     manifest["accounting"] = accounting.as_dict()
     manifest["work"] = {
         "generated": runner.stats.generated,

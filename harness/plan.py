@@ -129,6 +129,9 @@ def check_options(
     for section, names in (("models", models), ("sources", sources), ("scorers", scorers), ("stats", stats)):
         for name in names:
             host.registries[section][name].check_options(suite.options(section, name))
+    chosen = suite.data.get("translator")
+    if chosen is not None and chosen not in host.translators:
+        raise unknown("translator", str(chosen), host.translators)
     for name in suite.data.get("translators", {}):
         if name not in host.translators:
             raise unknown("translator", name, host.translators)
@@ -187,6 +190,8 @@ def components_in_run(host: PluginHost, plan: Plan) -> dict[str, str]:
     for name, obj in host.models.items():
         if getattr(obj, "recipe", "") == "base" and getattr(obj, "family", "") in families:
             used.setdefault(name, "models")
+    if plan.suite.data.get("translator") in host.translators:
+        used.setdefault(str(plan.suite.data["translator"]), "translators")
     for section in ("sources", "scorers"):
         for name in getattr(plan, section):
             obj = host.registries[section][name]

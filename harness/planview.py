@@ -13,6 +13,7 @@ from typing import Any
 
 from .accounting import read_throughput
 from .runner import Runner
+from .translation import translation_facts
 
 #: Rough characters per token for the token estimate (no tokenizer is loaded for a plan).
 CHARS_PER_TOKEN = 4
@@ -84,6 +85,7 @@ def plan_summary(runner: Runner, rehearsal: dict[str, str] | None = None) -> dic
         "generations": _counts(work["models"]),
         "scores": _counts(work["scorers"]),
         "unavailable": dict(runner.unavailable),
+        "notes": translation_facts(runner.all_prompts())["notes"],  # e.g. a translator's variety of a language
         "estimate": {
             "generation_tokens": gen_tokens,
             "scoring_tokens": score_tokens,
@@ -156,4 +158,5 @@ def format_summary(s: dict[str, Any]) -> list[str]:
         )
     for name, why in s["unavailable"].items():
         lines.append(f"  not available here: {name}: {why}")
+    lines += [f"  note: {n}" for n in s.get("notes") or []]
     return lines

@@ -41,10 +41,12 @@ def rehearsal_suite(host: PluginHost, suite: Suite) -> tuple[Suite, dict[str, st
             table[name] = opts
         if section in data:
             data[section] = table
-    # options naming a component with a stand-in (translators, mostly) follow the swap
+    # options naming a component with a stand-in (translators, mostly) follow the swap, defaults included
+    # (a statistic's default ``scorer`` naming a swapped scorer)
     for section in SECTIONS:
-        for opts in data.get(section, {}).values():
-            for key, value in list(opts.items()):
+        for name, opts in data.get(section, {}).items():
+            defaults = dict(getattr(host.registries.get(section, {}).get(name), "default_options", None) or {})
+            for key, value in list({**defaults, **opts}.items()):
                 if not isinstance(value, str):
                     continue
                 for sec in SECTIONS:
@@ -53,6 +55,10 @@ def rehearsal_suite(host: PluginHost, suite: Suite) -> tuple[Suite, dict[str, st
                         opts[key] = sub
                         swaps[value] = sub
                         break
+    top = data.get("translator")  # the suite's own translator follows too
+    sub = _stand_in(host, "translators", top) if isinstance(top, str) and top in host.translators else ""
+    if sub:
+        data["translator"] = swaps[top] = sub
     data["train_missing"] = True  # stand-ins train in seconds on first use
     return Suite(name=suite.name, path=suite.path, data=data), dict(sorted(swaps.items()))
 

@@ -30,6 +30,7 @@ from .plugins import PluginHost
 from .samples import samples_js, samples_payload
 from .stat_failures import failed_stat, failure_banners
 from .table import iter_markdown_table, write_table
+from .translation import round_trip_lines
 from .types import StatResult
 
 
@@ -256,6 +257,11 @@ def write_report(
         )
     headlines, headline_figure = _verdict(results)
     diagnostics = [{"title": r.title, "warnings": r.warnings} for r in results if r.warnings]
+    n_warnings = sum(len(d["warnings"]) for d in diagnostics)
+    translation = round_trip_lines(manifest.get("translation") or {})
+    if translation:  # not a statistic's warning: machine-translation quality, weakest language first
+        diagnostics.append({"title": "Machine translation: round trip (chrF against the original)",
+                            "warnings": translation})
     config = manifest.get("config", {})
     payload = samples_payload(rows)
     context = {
@@ -264,7 +270,7 @@ def write_report(
         "banners": _banners(manifest, rows) + failure_banners(results),
         "headlines": headlines,
         "headline_figure": headline_figure,
-        "n_warnings": sum(len(d["warnings"]) for d in diagnostics),
+        "n_warnings": n_warnings,
         "facts": _facts(manifest, rows),
         "sections": sections,
         "diagnostics": diagnostics,

@@ -52,6 +52,7 @@ TOP_KEYS = {
     "batch_size": (int, str),
     "device": str,
     "executor": str,
+    "translator": str,  # the translator of every gap and of translate-test, unless a component names another
     "generation": dict,
     "tier_schemes": dict,
     **{s: dict for s in SECTIONS},

@@ -14,13 +14,14 @@ with a placeholder, so a plan can say how much is left to translate.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
+from typing import Any
 
 from .choices import unknown
 from .context import split_resources
 from .fingerprint import digest
-from .types import Context, LoadedTranslator, Translator
+from .types import Context, LoadedTranslator, Prompt, Translator
 
 #: fingerprint -> the loaded model, shared by every CachedTranslator of this process.
 _LOADED: dict[str, LoadedTranslator] = {}
@@ -39,6 +40,11 @@ def plan_only() -> Iterator[dict[str, int]]:
         yield _PLAN_ONLY
     finally:
         _PLAN_ONLY = previous
+
+
+def planning() -> bool:
+    """True inside ``plan_only()``: translations are placeholders, so nothing should be measured on them."""
+    return _PLAN_ONLY is not None
 
 
 def planned_translations() -> int:
@@ -112,3 +118,45 @@ def get_translator(ctx: Context, name: str) -> CachedTranslator:
     if name not in ctx.translators:
         raise unknown("translator", name, ctx.translators)
     return CachedTranslator(ctx.translators[name], translator_context(ctx, name))
+
+
+def translation_facts(prompts: Sequence[Prompt]) -> dict[str, Any]:
+    """What a run's prompts say about their machine translation, for the manifest, plan and report.
+
+    A source may put ``meta["round_trip"]`` (a dict: ``chrf``, ``n``, ``translator``, ``pivot``, or
+    ``reason`` when it could not be measured) on the prompts it translated into a language, and
+    ``meta["note"]`` (a sentence) on any prompt, e.g. where a translator's variety of a language is
+    not a source's. Returns ``{"round_trip": [one dict per (source, language)], "notes": [...]}``.
+    """
+    trips: dict[tuple[str, str], dict[str, Any]] = {}
+    notes: list[str] = []
+    for p in prompts:
+        trip = p.meta.get("round_trip")
+        if isinstance(trip, dict) and (p.source, p.language) not in trips:
+            trips[(p.source, p.language)] = {"source": p.source, "language": p.language, **trip}
+        note = p.meta.get("note")
+        if isinstance(note, str) and note and note not in notes:
+            notes.append(note)
+    return {"round_trip": list(trips.values()), "notes": notes}
+
+
+def round_trip_lines(facts: Mapping[str, Any]) -> list[str]:
+    """One sentence per language (its sources' figures), the weakest language first, then the notes."""
+    by_lang: dict[str, list[dict[str, Any]]] = {}
+    for trip in facts.get("round_trip") or []:
+        by_lang.setdefault(str(trip["language"]), []).append(trip)
+
+    def weakest(lang: str) -> tuple[float, str]:
+        values = [t["chrf"] for t in by_lang[lang] if t.get("chrf") is not None]
+        return (min(values) if values else float("inf"), lang)
+
+    lines = []
+    for lang in sorted(by_lang, key=weakest):
+        parts = [
+            f"{t['source']} {t['chrf']:.1f} ({t.get('pivot')}, {t.get('n')} prompts)" if t.get("chrf") is not None
+            else f"{t['source']} not measured: {t.get('reason')}"
+            for t in sorted(by_lang[lang], key=lambda t: str(t["source"]))
+        ]
+        translators = ", ".join(sorted({str(t.get("translator")) for t in by_lang[lang]}))
+        lines.append(f"{lang} ({translators}): round-trip chrF {'; '.join(parts)}")
+    return [*lines, *(f"note: {n}" for n in facts.get("notes") or [])]

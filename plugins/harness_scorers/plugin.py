@@ -5,7 +5,7 @@ from __future__ import annotations
 from harness import hookimpl
 from harness.hookspecs import Register
 
-from .lang_fidelity import LangFidelityScorer
+from .lang_fidelity import LangFidelityScorer, TinyGlotlidScorer
 from .reward import RewardModelScorer
 from .tiny_reward import TinyRewardScorer
 from .translate_test import TinyTranslateTestScorer, TranslateTestScorer
@@ -21,5 +21,6 @@ def harness_register_scorers(register: Register) -> None:
     register(direct)
     register(translate_test)
     register(LangFidelityScorer())
+    register(TinyGlotlidScorer())
     register(TinyRewardScorer())
     register(TinyTranslateTestScorer())

@@ -57,24 +57,31 @@ class LoadedTranslateTest(LoadedScorer):
 
 
 class TranslateTestScorer(RewardModelScorer):
-    """A reward model scored on English translations (option ``translator``, default m2m100)."""
+    """A reward model scored on English translations: option ``translator``, else the suite's
+    ``translator``, else ``fallback_translator`` (nllb: it covers every XTREME-R language)."""
+
+    fallback_translator = "nllb"
 
     def __init__(self, name: str = "deberta-reward@translate-test", **defaults: Any) -> None:
         super().__init__(
             name=name,
             description="Reward-model logit after translating non-English prompt and response to English",
-            **{"translator": "m2m100", **defaults},
+            **{"translator": "", **defaults},
         )
 
+    def translator_name(self, ctx: Context) -> str:
+        return str(self.options(ctx)["translator"] or (ctx.config or {}).get("translator")
+                   or self.fallback_translator)
+
     def _translator(self, ctx: Context) -> Any:
-        name = str(self.options(ctx)["translator"])
+        name = self.translator_name(ctx)
         if name not in ctx.translators:
             valid = ", ".join(sorted(ctx.translators)) or "none registered"
             raise HarnessError(f"{self.name}: unknown translator {name!r}; valid: {valid}")
         return ctx.translators[name]
 
     def fingerprint(self, ctx: Context) -> str:
-        name = str(self.options(ctx)["translator"])
+        name = self.translator_name(ctx)
         translator = self._translator(ctx)
         return digest(self.fingerprint_parts(ctx), "translate-test/v1", TARGET, name, translator.fingerprint(ctx))
 
@@ -82,20 +89,23 @@ class TranslateTestScorer(RewardModelScorer):
         from harness.translation import get_translator
 
         self._translator(ctx)
-        cached = get_translator(ctx, str(self.options(ctx)["translator"]))
+        cached = get_translator(ctx, self.translator_name(ctx))
         return LoadedTranslateTest(super().load(ctx), cached)
 
     def describe(self) -> dict[str, Any]:
-        return {**super().describe(), "mode": "translate-test", "translator": self.default_options["translator"]}
+        default = self.default_options["translator"] or f"the suite's translator, else {self.fallback_translator}"
+        return {**super().describe(), "mode": "translate-test", "translator": default}
 
 
 class TinyTranslateTestScorer(TranslateTestScorer):
     """``tiny-reward@translate-test``: the tiny local reward model behind the tiny translator, offline
     (the stand-in of ``deberta-reward@translate-test`` in ``harness run --rehearse``)."""
 
+    fallback_translator = "tiny-nllb"
+
     def __init__(self) -> None:
-        super().__init__(name="tiny-reward@translate-test", translator="tiny-m2m100")
-        self.description = "tiny-reward on English translations by tiny-m2m100 (offline stand-in)"
+        super().__init__(name="tiny-reward@translate-test")
+        self.description = "tiny-reward on English translations by the suite's translator, else tiny-nllb (offline)"
         self.default_options = {k: v for k, v in self.default_options.items() if k not in ("model", "revision")}
 
     def resolve(self, ctx: Context) -> ResolvedModel:

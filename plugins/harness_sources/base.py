@@ -19,6 +19,8 @@ from harness.plan import first_per_kind
 from harness.translation import get_translator
 from harness.types import Context, HarnessError, Prompt, PromptSource
 
+from .round_trip import round_trip
+
 T = TypeVar("T")
 
 #: Role prefixes of HH-style transcripts; translation keeps them and translates the rest.
@@ -62,7 +64,8 @@ class BaseSource(PromptSource):
     """A prompt source with seeded sampling and translation of the languages it lacks."""
 
     #: Options every source understands; subclasses extend this mapping.
-    common_options: dict[str, Any] = {"n": 50, "seed": None, "translate": "", "translate_from": "en"}
+    common_options: dict[str, Any] = {"n": 50, "seed": None, "translate": "", "translate_from": "en",
+                                      "round_trip": 8}
     default_options: dict[str, Any] = dict(common_options)
 
     # ------------------------------------------------------------------ to implement
@@ -98,7 +101,9 @@ class BaseSource(PromptSource):
         return Path(ctx.data_dir).joinpath(*parts) if ctx.data_dir else None
 
     def translator_name(self, ctx: Context) -> str:
-        return str(self.opts(ctx).get("translate") or "")
+        """Option ``translate``, else the suite's ``translator``; ``"none"`` turns gap filling off."""
+        name = str(self.opts(ctx).get("translate") or (ctx.config or {}).get("translator") or "")
+        return "" if name == "none" else name
 
     def languages(self, ctx: Context) -> list[str]:
         native = list(self.native_languages(ctx))
@@ -131,10 +136,15 @@ class BaseSource(PromptSource):
             raise HarnessError(f"translator {name} does not cover {language!r}")
         base = first_per_kind(self.load_native(pivot, ctx), ctx.limit)  # the run keeps only these
         translator = get_translator(ctx, name)
+        originals = [p.text for p in base]
         try:
-            texts = translate_texts(translator, [p.text for p in base], pivot, language)
+            texts = translate_texts(translator, originals, pivot, language)
+            trip = round_trip(lambda back: translate_texts(translator, back, language, pivot), originals, texts,
+                              int(self.opts(ctx).get("round_trip") or 0), {"translator": name, "pivot": pivot})
         finally:
             translator.close()
+        note = (getattr(ctx.translators[name], "notes", None) or {}).get(language)
+        extra = {**({"round_trip": trip} if trip else {}), **({"note": note} if note else {})}
         return [
             Prompt(
                 source=p.source,
@@ -142,7 +152,7 @@ class BaseSource(PromptSource):
                 language=language,
                 kind=p.kind,
                 text=t,
-                meta={**p.meta, "translated": True, "translator": name, "translated_from": pivot},
+                meta={**p.meta, "translated": True, "translator": name, "translated_from": pivot, **extra},
             )
             for p, t in zip(base, texts)
         ]

@@ -12,8 +12,11 @@ from harness import hookimpl
 from .demo import DemoSource
 from .hh_rlhf import HHRLHFSource
 from .languages import languages, tier_schemes
+from .madlad import MadladTranslator
 from .multijail import MultiJailSource
+from .nllb import NllbTranslator
 from .qa import MLQASource, TyDiQASource, XQuADSource
+from .tiny_translators import TinyMadladTranslator, TinyNllbTranslator
 from .translators import M2M100Translator, TinyM2M100Translator
 from .xcopa import XCOPASource
 
@@ -39,8 +42,9 @@ def harness_register_sources(register: Any) -> None:
 
 @hookimpl
 def harness_register_translators(register: Any) -> None:
-    register(M2M100Translator())
-    register(TinyM2M100Translator())
+    for translator in (NllbTranslator(), MadladTranslator(), M2M100Translator(), TinyNllbTranslator(),
+                       TinyMadladTranslator(), TinyM2M100Translator()):
+        register(translator)
 
 
 @hookimpl

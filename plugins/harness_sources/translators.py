@@ -26,21 +26,6 @@ M2M100_LANGS: tuple[str, ...] = tuple(
     "pa pl ps pt ro ru sd si sk sl so sq sr ss su sv sw ta th tl tn tr uk ur uz vi wo xh yi yo zh zu".split()
 )
 
-#: ISO 639-1 -> FLORES-200 codes for NLLB checkpoints (the XTREME-R languages).
-NLLB_CODES: dict[str, str] = {
-    "af": "afr_Latn", "ar": "arb_Arab", "az": "azj_Latn", "bg": "bul_Cyrl", "bn": "ben_Beng",
-    "de": "deu_Latn", "el": "ell_Grek", "en": "eng_Latn", "es": "spa_Latn", "et": "est_Latn",
-    "eu": "eus_Latn", "fa": "pes_Arab", "fi": "fin_Latn", "fr": "fra_Latn", "gu": "guj_Gujr",
-    "he": "heb_Hebr", "hi": "hin_Deva", "ht": "hat_Latn", "hu": "hun_Latn", "id": "ind_Latn",
-    "it": "ita_Latn", "ja": "jpn_Jpan", "jv": "jav_Latn", "ka": "kat_Geor", "kk": "kaz_Cyrl",
-    "ko": "kor_Hang", "lt": "lit_Latn", "ml": "mal_Mlym", "mr": "mar_Deva", "ms": "zsm_Latn",
-    "my": "mya_Mymr", "nl": "nld_Latn", "pa": "pan_Guru", "pl": "pol_Latn", "pt": "por_Latn",
-    "qu": "quy_Latn", "ro": "ron_Latn", "ru": "rus_Cyrl", "sw": "swh_Latn", "ta": "tam_Taml",
-    "te": "tel_Telu", "th": "tha_Thai", "tl": "tgl_Latn", "tr": "tur_Latn", "uk": "ukr_Cyrl",
-    "ur": "urd_Arab", "vi": "vie_Latn", "wo": "wol_Latn", "yo": "yor_Latn", "zh": "zho_Hans",
-}
-
-
 def translator_options(translator: Translator, ctx: Context) -> dict[str, Any]:
     """Defaults, then the suite's ``[translators.NAME]`` table, then this translator's own keys of ctx.options.
 
@@ -54,13 +39,15 @@ def translator_options(translator: Translator, ctx: Context) -> dict[str, Any]:
 
 
 class Seq2SeqTranslator(LoadedTranslator):
-    """Greedy (or beam) translation in fixed-size batches with a forced target-language token.
+    """Greedy (or beam) translation in fixed-size batches.
 
-    ``encode(texts, src)`` returns padded input ids and attention mask; ``lang_id(code)``
-    the target-language token id.
+    ``encode(texts, src, tgt)`` returns padded input ids and attention mask; ``lang_id(code)``
+    the target-language token forced as the first generated token (M2M100, NLLB), or None when
+    the target is named in the input instead (MADLAD's ``<2xx>`` prefix).
     """
 
-    def __init__(self, model: Any, encode: Callable[[Sequence[str], str], Any], lang_id: Callable[[str], int],
+    def __init__(self, model: Any, encode: Callable[[Sequence[str], str, str], Any],
+                 lang_id: Callable[[str], int] | None,
                  decode: Callable[[Any], list[str]], *, batch_size: int, max_new_tokens: int, num_beams: int,
                  name: str) -> None:
         self.model, self.encode, self.lang_id, self.decode = model, encode, lang_id, decode
@@ -70,15 +57,15 @@ class Seq2SeqTranslator(LoadedTranslator):
         import torch
 
         out: list[str] = []
-        forced = self.lang_id(target_lang)
+        forced = {} if self.lang_id is None else {"forced_bos_token_id": self.lang_id(target_lang)}
         for start in range(0, len(texts), self.batch_size):
             batch = list(texts[start:start + self.batch_size])
-            enc = self.encode(batch, source_lang)
+            enc = self.encode(batch, source_lang, target_lang)
             with torch.no_grad():
                 gen = self.model.generate(
                     input_ids=enc["input_ids"].to(self.model.device),
                     attention_mask=enc["attention_mask"].to(self.model.device),
-                    forced_bos_token_id=forced, max_new_tokens=self.max_new_tokens,
+                    **forced, max_new_tokens=self.max_new_tokens,
                     num_beams=self.num_beams, do_sample=False,
                 )
             out += [t.strip() for t in self.decode(gen)]
@@ -92,7 +79,7 @@ class M2M100Translator(Translator):
     """facebook/m2m100_418M (or another M2M100/NLLB checkpoint through option ``model``)."""
 
     name = "m2m100"
-    description = "M2M100 418M through transformers (model= for NLLB-200 or another M2M100 checkpoint)"
+    description = "M2M100 418M through transformers (no te, eu, qu; the `nllb` translator covers them)"
     stand_in = "tiny-m2m100"  # --rehearse: the tiny local model instead of the hub one
     default_options: dict[str, Any] = {
         "model": "facebook/m2m100_418M", "revision": "main", "batch_size": 8,
@@ -110,22 +97,12 @@ class M2M100Translator(Translator):
         return digest(self.name, o["model"], o["revision"], o["max_new_tokens"], o["num_beams"], o["max_length"])
 
     def load(self, ctx: Context) -> LoadedTranslator:
+        from .nllb import NLLB_CODES
+        from .seq2seq_hub import load_checkpoint
+
         o = self.opts(ctx)
         model_id = str(o["model"])
-        try:
-            import torch
-            from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
-        except ImportError as exc:
-            raise HarnessError("translator m2m100 needs the `ml` extra (torch, transformers)") from exc
-        try:
-            tok = AutoTokenizer.from_pretrained(model_id, revision=o["revision"])
-            model = AutoModelForSeq2SeqLM.from_pretrained(model_id, revision=o["revision"], dtype=torch.float32)
-        except Exception as exc:  # offline hub, missing files, missing sentencepiece ...
-            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-            raise HarnessError(
-                f"translator m2m100: cannot load {model_id} (offline or not downloaded?): {first[:160]}"
-            ) from exc
-        model.to(resolve_device(ctx.device)).eval()
+        tok, model = load_checkpoint(self.name, model_id, str(o["revision"]), ctx)
         nllb = "nllb" in model_id.lower()
 
         def code(lang: str) -> str:
@@ -135,7 +112,7 @@ class M2M100Translator(Translator):
                 return NLLB_CODES[lang]
             return lang
 
-        def encode(texts: Sequence[str], src: str) -> Any:
+        def encode(texts: Sequence[str], src: str, tgt: str) -> Any:
             tok.src_lang = code(src)
             return tok(list(texts), return_tensors="pt", padding=True, truncation=True,
                        max_length=int(o["max_length"]))
@@ -147,6 +124,12 @@ class M2M100Translator(Translator):
         return Seq2SeqTranslator(model, encode, lang_id, lambda g: tok.batch_decode(g, skip_special_tokens=True),
                                  batch_size=int(o["batch_size"]), max_new_tokens=int(o["max_new_tokens"]),
                                  num_beams=int(o["num_beams"]), name=self.name)
+
+    def describe(self) -> dict[str, Any]:
+        from .seq2seq_hub import coverage
+
+        return {"licence": "MIT", "model": self.default_options["model"],
+                **coverage({c: c for c in M2M100_LANGS}, [c for c, *_ in XTREME_R])}
 
 
 # ----------------------------------------------------------------------------- tiny local model
@@ -190,12 +173,18 @@ def build_tiny_m2m100(home: Path, seed: int = 0) -> Path:
                                   additional_special_tokens=[f"__{c}__" for c in TINY_LANGS])
     torch.manual_seed(seed)
     model = M2M100ForConditionalGeneration(M2M100Config(vocab_size=len(vocab), **TINY_CONFIG)).float()
+    return build_once(dest, digest(recipe), model, tok)
+
+
+def build_once(dest: Path, recipe_digest: str, model: Any, tok: Any) -> Path:
+    """Save ``model`` and ``tok`` into ``dest`` atomically (temp dir + os.replace), ``recipe.json`` last,
+    so concurrent or interrupted builds never leave a half-written model."""
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".build-", dir=dest.parent))
     try:
         model.save_pretrained(tmp)
         tok.save_pretrained(tmp)
-        (tmp / "recipe.json").write_text(digest(recipe) + "\n")
+        (tmp / "recipe.json").write_text(recipe_digest + "\n")
         try:
             os.replace(tmp, dest)
         except OSError:  # another process finished first: keep theirs
@@ -243,7 +232,7 @@ class TinyM2M100Translator(Translator):
                 raise HarnessError(f"translator tiny-m2m100 does not cover {lang!r}")
             return int(tok.convert_tokens_to_ids(f"__{lang}__"))
 
-        def encode(texts: Sequence[str], src: str) -> Any:
+        def encode(texts: Sequence[str], src: str, tgt: str) -> Any:
             # M2M100 layout: __src__ tokens </s>, padded on the right
             rows = [[lang_id(src), *tok.encode(t, add_special_tokens=False)[:500], eos] for t in texts]
             width = max(len(r) for r in rows)

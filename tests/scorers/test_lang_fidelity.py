@@ -9,9 +9,14 @@ import sys
 
 from harness_scorers.lang_fidelity import XTREME_R, LangFidelityScorer
 
-from harness.types import ScoreRequest
+from harness.types import Context, ScoreRequest
 
 MULTIJAIL_LANGS = ("en", "zh", "it", "vi", "ar", "ko", "th", "bn", "sw", "jv")
+
+
+def _py3langid():
+    """The py3langid backend, whatever ``auto`` would pick on this machine (GlotLID when its file is here)."""
+    return LangFidelityScorer().load(Context(options={"backend": "py3langid"}))
 
 
 def _req(text: str, lang: str, prompt: str = "p") -> ScoreRequest:
@@ -24,12 +29,13 @@ def test_registered_through_the_plugin_hook_and_import_is_cheap():
         "names = []\n"
         "p.harness_register_scorers(lambda s: names.append(s.name))\n"
         "print(sorted(names))\n"
-        "print([m for m in ('torch', 'transformers', 'trl', 'py3langid') if m in sys.modules])\n"
+        "print([m for m in ('torch', 'transformers', 'trl', 'py3langid', 'fasttext') if m in sys.modules])\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     names, heavy = out.strip().splitlines()
     assert ast.literal_eval(names) == [
-        "deberta-reward", "deberta-reward@translate-test", "lang-fidelity", "tiny-reward", "tiny-reward@translate-test"
+        "deberta-reward", "deberta-reward@translate-test", "lang-fidelity", "tiny-glotlid", "tiny-reward",
+        "tiny-reward@translate-test",
     ]
     assert heavy == "[]"
 
@@ -44,7 +50,7 @@ def test_states_which_xtreme_r_languages_it_covers(shared_data):
 
 
 def test_multijail_prompts_are_recognised_in_their_own_language(multijail):
-    loaded = LangFidelityScorer().load(None)
+    loaded = _py3langid()
     for lang in MULTIJAIL_LANGS:
         texts = [row[lang] for row in multijail[:40]]
         scores = [s.value for s in loaded.score([_req(t, lang) for t in texts])]
@@ -57,7 +63,7 @@ def test_multijail_prompts_are_recognised_in_their_own_language(multijail):
 
 
 def test_study_responses_score_as_english(study_responses):
-    loaded = LangFidelityScorer().load(None)
+    loaded = _py3langid()
     scores = [s.value for s in loaded.score([_req(r["response"], "en") for r in study_responses])]
     nonempty = [v for v, r in zip(scores, study_responses) if r["response"].strip()]
     assert len(scores) == 400
@@ -65,13 +71,13 @@ def test_study_responses_score_as_english(study_responses):
 
 
 def test_empty_response_scores_zero_with_reason():
-    out = LangFidelityScorer().load(None).score([_req("", "sw"), _req("   \n", "zh")])
+    out = _py3langid().score([_req("", "sw"), _req("   \n", "zh")])
     assert [o.value for o in out] == [0.0, 0.0]
     assert all(o.meta["reason"] == "empty response" for o in out)
 
 
 def test_every_script_scores_without_error(script_samples):
-    loaded = LangFidelityScorer().load(None)
+    loaded = _py3langid()
     assert len(script_samples) >= 30
     for lang, text in script_samples.items():
         (out,) = loaded.score([_req(text, lang)])

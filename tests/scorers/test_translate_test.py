@@ -89,6 +89,6 @@ def test_fingerprint_follows_translator_and_model(setup, tiny_dir):
 
 
 def test_unknown_translator_is_a_clear_error(tiny_dir):
-    ctx = Context(options={"model": str(tiny_dir)}, device="cpu")  # default translator m2m100, none registered
-    with pytest.raises(HarnessError, match="unknown translator 'm2m100'"):
+    ctx = Context(options={"model": str(tiny_dir)}, device="cpu")  # default translator nllb, none registered
+    with pytest.raises(HarnessError, match="unknown translator 'nllb'"):
         TranslateTestScorer().load(ctx)

@@ -45,7 +45,7 @@ def test_plugin_registers_everything_through_the_hooks():
     assert len(host.languages) == 50
     assert set(host.tier_schemes) == {"joshi", "multijail"}
     assert set(host.sources) == {"hh-rlhf", "multijail", "xquad", "xcopa", "mlqa", "tydiqa", "demo-prompts"}
-    assert set(host.translators) == {"m2m100", "tiny-m2m100"}
+    assert set(host.translators) == {"m2m100", "nllb", "madlad", "tiny-m2m100", "tiny-nllb", "tiny-madlad"}
     for source in host.sources.values():
         assert source.kinds and set(source.kinds) <= {"harmful", "helpful"}
 
