@@ -24,6 +24,7 @@ TOKENIZER_FILES = (
     "vocab.json",
     "merges.txt",
     "added_tokens.json",
+    "chat_template.jinja",
 )
 
 _DIGESTS: dict[tuple[str, int, int], str] = {}
