@@ -141,9 +141,10 @@ class LoadedGenerativeGuard(LoadedScorer):
                 shown = self.tokenizer.decode([st.token])
                 out[i] = ScoreOutput(
                     math.nan,
-                    {
-                        "reason": f"guard answer unparseable: first token {shown!r} is none of "
+                    {  # one reason per guard, so the run's accounting counts them; the token is in the meta
+                        "reason": "guard answer unparseable: first token is none of "
                         + "/".join(repr(lbl.strip()) for lbl in self.labels),
+                        "first_token": shown,
                         "n_tokens": len(encoded[i]),
                     },
                 )

@@ -82,7 +82,8 @@ class LoadedJudge(LoadedScorer):
                 out[i] = ScoreOutput(
                     math.nan,
                     {
-                        "reason": f"judge verdict unparseable ({rubric.name}): {answer.strip()[:60]!r}",
+                        "reason": f"judge verdict unparseable ({rubric.name}): the answer starts with no label",
+                        "answer": answer.strip()[:80],
                         "unparseable": True,
                     },
                 )
