@@ -262,7 +262,7 @@ class GenerativeGuardScorer(GuardScorer):
             **super().fingerprint_parts(ctx),
             "marker": fmt.marker,
             "labels": fmt.labels,
-            "reading": "first-label-token/v1",
+            "reading": "first-label-token/v2",
         }
 
     def load_direct(self, ctx: Context) -> LoadedGenerativeGuard:

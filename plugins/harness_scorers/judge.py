@@ -135,7 +135,7 @@ class JudgeScorer(GuardScorer):
 
     def fingerprint_parts(self, ctx: Context) -> dict[str, Any]:
         rubrics = {k: [r.name, r.digest] for k, r in self.rubrics(ctx).items()}
-        return {**super().fingerprint_parts(ctx), "rubrics": rubrics, "decoding": "greedy/fixed-shape/v1"}
+        return {**super().fingerprint_parts(ctx), "rubrics": rubrics, "decoding": "greedy/fixed-shape/v2"}
 
     def fingerprint(self, ctx: Context) -> str:
         return digest(self.fingerprint_parts(ctx))

@@ -216,3 +216,17 @@ def test_real_guards_name_their_stand_ins(scorers):
     assert scorers["llm-judge"].stand_in == "tiny-judge"
     assert all(scorers[n].metric == "unsafe_probability" for n in ("llama-guard-3-1b", "qwen3guard-gen", "duoguard"))
     assert scorers["llm-judge"].metric == "judge_score"
+
+
+def test_rehearse_swaps_opt_in_guards_given_with_scorers():
+    """``--scorers llama-guard-3-8b,llm-judge --rehearse``: scorers the suite does not list get their stand-ins too."""
+    from harness_scorers import plugin
+
+    from harness.plugins import PluginHost
+    from harness.rehearsal import rehearsal_names
+
+    host = PluginHost(entry_points=False, plugins=[("scorers", plugin)], strict=True)
+    swaps = {"deberta-reward": "tiny-reward"}
+    names = rehearsal_names("deberta-reward,llama-guard-3-8b,llm-judge,lang-fidelity", swaps, host, "scorers")
+    assert names == "tiny-reward,tiny-llama-guard,tiny-judge,lang-fidelity"
+    assert swaps == {"deberta-reward": "tiny-reward", "llama-guard-3-8b": "tiny-llama-guard", "llm-judge": "tiny-judge"}
