@@ -55,16 +55,30 @@ class FixedShapeSteps:
                 for r, i in enumerate(rows):
                     ids[r, : len(seqs[i])] = torch.tensor(list(seqs[i]), dtype=torch.long)
                     mask[r, : len(seqs[i])] = 1
+                last = torch.tensor([len(seqs[i]) - 1 for i in rows])
                 with torch.inference_mode():
-                    logits = self.model(input_ids=ids.to(self.device), attention_mask=mask.to(self.device)).logits
-                last = torch.tensor([len(seqs[i]) - 1 for i in rows], device=logits.device)
-                picked = logits[torch.arange(len(rows), device=logits.device), last].float().cpu()
+                    picked = self.last_logits(ids.to(self.device), mask.to(self.device), last).float().cpu()
                 logp = torch.log_softmax(picked, dim=-1)
                 tokens = picked.argmax(dim=-1).tolist()
                 watched = logp[:, watch_t].tolist() if len(watch) else [[] for _ in rows]
                 for r, i in enumerate(chunk):
                     out[i] = Step(int(tokens[r]), tuple(float(v) for v in watched[r]))
         return [s for s in out if s is not None]
+
+    def last_logits(self, ids: Any, mask: Any, last: Any) -> Any:
+        """Next-token logits at each row's last real position only: the decoder's hidden state there
+        through the output head (a 128k vocabulary over every position would not fit a batch)."""
+        import torch
+
+        base = getattr(self.model, getattr(self.model, "base_model_prefix", ""), None)
+        head = self.model.get_output_embeddings()
+        rows = torch.arange(ids.shape[0], device=ids.device)
+        if base is None or head is None:
+            return self.model(input_ids=ids, attention_mask=mask).logits[rows, last.to(ids.device)]
+        hidden = base(input_ids=ids, attention_mask=mask).last_hidden_state
+        logits = head(hidden[rows, last.to(ids.device)])
+        cap = getattr(self.model.config, "final_logit_softcapping", None)
+        return torch.tanh(logits / cap) * cap if cap else logits
 
     def greedy(
         self,
