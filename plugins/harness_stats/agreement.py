@@ -58,7 +58,8 @@ def pair_cells(decided: Mapping[tuple, Mapping[str, bool]], a: str, b: str, by: 
 def _kappa_text(c: Mapping[str, Any]) -> str:
     if not math.isfinite(c["kappa"]):
         return f"n/a ({c.get('why', 'undefined')})"
-    return f"{c['kappa']:.2f} [{c['ci_low']:.2f}, {c['ci_high']:.2f}]"
+    text = f"{c['kappa'] + 0.0:.2f} [{c['ci_low'] + 0.0:.2f}, {c['ci_high'] + 0.0:.2f}]"
+    return text.replace("-0.00", "0.00") + (" (one scorer constant)" if c.get("why") else "")
 
 
 def scorer_verdicts(rows: list[dict[str, Any]], opts: Mapping[str, Any], low: str, high: str) -> list[dict[str, Any]]:
@@ -175,7 +176,7 @@ class AgreementStatistic(Statistic):
                 "n": c["n"],
                 "agreement %": None if not math.isfinite(agree) else round(100 * agree, 1),
                 "kappa [95% CI]": _kappa_text(c),
-                "kappa": sig4(c["kappa"]) if math.isfinite(c["kappa"]) else None,
+                "kappa": sig4(round(c["kappa"], 12)) if math.isfinite(c["kappa"]) else None,
             }
 
         result.tables["agreement_by_tier"] = [table_row(c, "tier") for c in by_tier]

@@ -3,7 +3,8 @@
 Two scorers' pass/fail decisions on the same rows: observed agreement p_o, chance agreement p_e from
 the marginals, kappa = (p_o - p_e) / (1 - p_e). The SE is the non-null one (what statsmodels'
 ``cohens_kappa`` reports as ``std_kappa``); the 95% CI is kappa +- 1.96 SE. Kappa is undefined when
-both scorers give one and the same decision throughout (p_e = 1): it is NaN with that reason.
+both scorers give one and the same decision throughout (p_e = 1): it is NaN with that reason. When one
+scorer alone never varies, kappa is at most 0 and its large-sample SE collapses; ``why`` says so.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ def cohen_kappa(a: Sequence[Any], b: Sequence[Any]) -> dict[str, Any]:
     term_c = (kappa - pe * (1 - kappa)) ** 2
     var = max(0.0, (term_a + term_b - term_c) / (1 - pe) ** 2 / n)
     se = math.sqrt(var)
-    return {
+    out = {
         "n": n,
         "kappa": kappa,
         "se": se,
@@ -50,3 +51,6 @@ def cohen_kappa(a: Sequence[Any], b: Sequence[Any]) -> dict[str, Any]:
         "agreement": po,
         "expected": pe,
     }
+    if min(rows) <= 1e-15 or min(cols) <= 1e-15:
+        out["why"] = "one scorer gave one decision throughout: kappa is 0 or less by construction, its SE near 0"
+    return out

@@ -114,3 +114,8 @@ def test_agreement_needs_two_deciding_scorers():
     rows = [r for r in _table() if r["scorer"] == "rm"]
     res = AgreementStatistic().compute(rows, {})
     assert "agreement needs two" in res.markdown and res.data["pairs"] == []
+
+
+def test_a_constant_scorer_is_named():
+    got = cohen_kappa([True, True, True, True], [True, False, True, False])
+    assert got["kappa"] == 0.0 and "one scorer gave one decision throughout" in got["why"]
