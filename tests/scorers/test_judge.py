@@ -60,3 +60,18 @@ def test_the_rubric_is_in_the_judges_fingerprint(tiny_ctx, tmp_path):
     assert judge.fingerprint(ctx) != base
     with pytest.raises(HarnessError, match="is a rubric for 'harmful' prompts"):
         judge.fingerprint(Context(home=tiny_ctx.home, options={"rubric_helpful": str(copy)}))
+
+
+def test_stand_in_builds_are_byte_identical(tmp_path, torch_single_thread):
+    """Fresh HARNESS_HOMEs get the same stand-in, so guard and judge scores match across machines."""
+    from harness_scorers.tiny_guards import _build
+
+    from harness.fingerprint import file_digest
+
+    digests = []
+    for n in range(2):
+        out = tmp_path / str(n)
+        out.mkdir()
+        _build(out, "tiny-judge")
+        digests.append({p.name: file_digest(p) for p in sorted(out.iterdir())})
+    assert digests[0] == digests[1] and "chat_template.jinja" in digests[0]
