@@ -148,7 +148,9 @@ def execute_run(
     swaps: dict[str, str] = {}
     if rehearse:
         suite, swaps = rehearsal_suite(host, suite)
-        models, scorers = rehearsal_names(models, swaps), rehearsal_names(scorers, swaps)
+        models = rehearsal_names(models, swaps, host, "models")
+        scorers = rehearsal_names(scorers, swaps, host, "scorers")
+        swaps = dict(sorted(swaps.items()))
     path = Path(store_path) if store_path else default_store_path()
     store = ReadOnlyStore(path) if dry_run else Store(path)  # a plan creates no store file
     plan = build_plan(

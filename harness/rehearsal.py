@@ -63,8 +63,18 @@ def rehearsal_suite(host: PluginHost, suite: Suite) -> tuple[Suite, dict[str, st
     return Suite(name=suite.name, path=suite.path, data=data), dict(sorted(swaps.items()))
 
 
-def rehearsal_names(names: str | None, swaps: dict[str, str]) -> str | None:
-    """``--models A,B`` under ``--rehearse`` means the stand-ins of A and B."""
+def rehearsal_names(
+    names: str | None, swaps: dict[str, str], host: PluginHost | None = None, section: str = ""
+) -> str | None:
+    """``--models A,B`` under ``--rehearse`` means the stand-ins of A and B; a name the suite does not
+    list (an opt-in scorer given with ``--scorers``) is swapped too, and recorded in ``swaps``."""
     if names is None or names == "all":
         return names
-    return ",".join(swaps.get(n.strip(), n.strip()) for n in names.split(","))
+    out = []
+    for name in (n.strip() for n in names.split(",")):
+        if name not in swaps and host is not None and section:
+            sub = _stand_in(host, section, name)
+            if sub:
+                swaps[name] = sub
+        out.append(swaps.get(name, name))
+    return ",".join(out)

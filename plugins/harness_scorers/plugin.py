@@ -5,6 +5,7 @@ from __future__ import annotations
 from harness import hookimpl
 from harness.hookspecs import Register
 
+from .guard_registry import guard_scorers
 from .lang_fidelity import LangFidelityScorer, TinyGlotlidScorer
 from .reward import RewardModelScorer
 from .tiny_reward import TinyRewardScorer
@@ -24,3 +25,5 @@ def harness_register_scorers(register: Register) -> None:
     register(TinyGlotlidScorer())
     register(TinyRewardScorer())
     register(TinyTranslateTestScorer())
+    for scorer in guard_scorers():  # guards and the LLM judge, each with its offline stand-in
+        register(scorer)

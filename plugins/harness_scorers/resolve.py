@@ -24,6 +24,7 @@ TOKENIZER_FILES = (
     "vocab.json",
     "merges.txt",
     "added_tokens.json",
+    "chat_template.jinja",
 )
 
 _DIGESTS: dict[tuple[str, int, int], str] = {}
@@ -61,14 +62,14 @@ def resolve_model(model: str, revision: str | None = None) -> ResolvedModel:
     if folder.is_dir():
         weights = [p for pat in WEIGHT_PATTERNS for p in folder.glob(pat) if p.is_file()]
         if not weights:
-            raise HarnessError(f"reward model folder {folder} has no weight files (*.safetensors or *.bin)")
+            raise HarnessError(f"model folder {folder} has no weight files (*.safetensors or *.bin)")
         tok = [folder / n for n in TOKENIZER_FILES if (folder / n).is_file()]
         config = [folder / "config.json"] if (folder / "config.json").is_file() else []
         return ResolvedModel(
             str(folder.resolve()), None, _files_digest(weights + config, folder), _files_digest(tok, folder)
         )
     if model.startswith((".", "/", "~")) or model.count("/") > 1:
-        raise HarnessError(f"reward model folder {model} does not exist")
+        raise HarnessError(f"model folder {model} does not exist")
     sha = _cached_commit(model, revision)
     if sha is None:
         if offline():
@@ -99,7 +100,7 @@ def _remote_commit(model: str, revision: str | None) -> str:
         info = HfApi().model_info(model, revision=revision)
     except Exception as exc:
         raise HarnessError(
-            f"cannot reach reward model {model} on the Hugging Face hub ({type(exc).__name__}): "
+            f"cannot reach model {model} on the Hugging Face hub ({type(exc).__name__}): "
             "check the id and network, or set the scorer's `model` option to a local folder"
         ) from None
     return str(info.sha)

@@ -82,11 +82,11 @@ class LoadedRewardModel(LoadedScorer):
         values = self.score_encoded(encoded)
         return [ScoreOutput(v, {"truncated": e.truncated, "n_tokens": e.n_tokens}) for v, e in zip(values, encoded)]
 
-    def score_encoded(self, encoded: Sequence[EncodedPair]) -> list[float]:
+    def score_encoded(self, encoded: Sequence[EncodedPair]) -> list[Any]:
         import torch
 
         order = sorted(range(len(encoded)), key=lambda i: (len(encoded[i].input_ids), i))
-        out: list[float] = [0.0] * len(encoded)
+        out: list[Any] = [0.0] * len(encoded)
 
         def bucket(i: int) -> int:
             return bucket_length(len(encoded[i].input_ids), self.multiple, self.max_length)
@@ -99,10 +99,13 @@ class LoadedRewardModel(LoadedScorer):
                 batch = self._tensors([encoded[i] for i in rows], length)
                 with torch.inference_mode():
                     logits = self.model(**{k: v.to(self.device) for k, v in batch.items()}).logits
-                vals = logits[:, 0].float().cpu().tolist()
-                for i, v in zip(chunk, vals):
-                    out[i] = float(v)
+                for i, v in zip(chunk, self.reduce(logits)):
+                    out[i] = v
         return out
+
+    def reduce(self, logits: Any) -> list[Any]:
+        """One value per row of a micro-batch's logits: the reward model's single logit."""
+        return [float(v) for v in logits[:, 0].float().cpu().tolist()]
 
     def _tensors(self, rows: Sequence[EncodedPair], length: int) -> dict[str, Any]:
         import torch
@@ -126,8 +129,18 @@ class LoadedRewardModel(LoadedScorer):
         self.tokenizer = None
 
 
-def load_reward_model(resolved: ResolvedModel, ctx: Context, options: Mapping[str, Any]) -> LoadedRewardModel:
-    """Load tokenizer and weights in the resolved dtype; HarnessError when the weights cannot be reached."""
+def load_reward_model(
+    resolved: ResolvedModel,
+    ctx: Context,
+    options: Mapping[str, Any],
+    loaded_cls: type[LoadedRewardModel] = LoadedRewardModel,
+    num_labels: int | None = 1,
+    tokenizer_source: str | None = None,
+) -> LoadedRewardModel:
+    """Load tokenizer and weights in the resolved dtype; HarnessError when the weights cannot be reached.
+
+    A classifier with several labels (a guard's head) passes its own ``loaded_cls`` and ``num_labels=None``;
+    ``tokenizer_source`` is for checkpoints published without their tokenizer."""
     import torch
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
@@ -136,7 +149,7 @@ def load_reward_model(resolved: ResolvedModel, ctx: Context, options: Mapping[st
     if resolved.revision:
         kwargs["revision"] = resolved.revision
     try:
-        tokenizer = AutoTokenizer.from_pretrained(resolved.source, **kwargs)
+        tokenizer = AutoTokenizer.from_pretrained(tokenizer_source or resolved.source, **kwargs)
         model = AutoModelForSequenceClassification.from_pretrained(
             resolved.source, dtype=getattr(torch, scorer_dtype(options.get("dtype"), ctx, resolved)), **kwargs
         )
@@ -147,11 +160,11 @@ def load_reward_model(resolved: ResolvedModel, ctx: Context, options: Mapping[st
         raise HarnessError(
             f"cannot load reward model {resolved.source}{where}: {str(exc).splitlines()[0][:200]}"
         ) from None
-    if model.config.num_labels != 1:
+    if num_labels is not None and model.config.num_labels != num_labels:
         raise HarnessError(f"{resolved.source} has {model.config.num_labels} labels; a reward model has one")
     torch.manual_seed(ctx.seed)
     model.to(device).eval()
-    return LoadedRewardModel(model, tokenizer, device, options)
+    return loaded_cls(model, tokenizer, device, options)
 
 
 class RewardModelScorer(Scorer):

@@ -170,3 +170,37 @@ def forest(coefs: Sequence[Mapping[str, Any]], title: str, xlabel: str) -> bytes
     ax.grid(axis="x", alpha=0.3)
     fig.tight_layout()
     return to_png(fig)
+
+
+def kappa_by_language(
+    cells: Sequence[Mapping[str, Any]], langs: Sequence[str], tier_of: Mapping[str, str], tiers: Sequence[str]
+) -> bytes:
+    """Cohen's kappa per language (x, grouped by tier, least resourced first), one series per scorer pair."""
+    plt = _plt()
+    pairs = list(dict.fromkeys(c["pair"] for c in cells))
+    fig, ax = plt.subplots(figsize=(max(6.0, 0.45 * len(langs) + 2), 3.8))
+    width = 0.8 / max(1, len(pairs))
+    for k, pair in enumerate(pairs):
+        xs, ys, lo, hi = [], [], [], []
+        for c in cells:
+            if c["pair"] == pair and math.isfinite(c["kappa"]):
+                x = langs.index(c["language"]) - 0.4 + width * (k + 0.5)
+                xs.append(x)
+                ys.append(c["kappa"])
+                lo.append(_err(c["kappa"] - c["ci_low"]))
+                hi.append(_err(c["ci_high"] - c["kappa"]))
+        ax.errorbar(xs, ys, yerr=[lo, hi], fmt="o", ms=4, capsize=2, label=pair)
+    colours = tier_colour(list(tiers))
+    for i, lang in enumerate(langs):
+        ax.axvspan(i - 0.5, i + 0.5, color=colours.get(tier_of.get(lang, ""), "#999999"), alpha=0.08, lw=0)
+    for i in range(1, len(langs)):
+        if tier_of.get(langs[i]) != tier_of.get(langs[i - 1]):
+            ax.axvline(i - 0.5, color="#555555", lw=0.8, ls="--")
+    ax.axhline(0, color="#888888", lw=0.6)
+    ax.set_xticks(range(len(langs)))
+    ax.set_xticklabels([f"{lang}\n{tier_of.get(lang, '')}" for lang in langs], fontsize=8)
+    ax.set_ylim(-1.05, 1.05)
+    ax.set_ylabel("Cohen's kappa (95% CI)")
+    ax.set_title("Scorer agreement by language, ordered by resource tier")
+    ax.legend(fontsize=7, loc="lower right")
+    return to_png(fig)

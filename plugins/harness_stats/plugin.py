@@ -9,6 +9,7 @@ from typing import Any
 
 from harness import hookimpl
 
+from .agreement import AgreementStatistic
 from .fidelity import FidelityStatistic
 from .glmm_stat import TradeoffGlmmStatistic
 from .paired import PairedStatistic
@@ -26,6 +27,7 @@ def harness_register_stats(register: Any) -> None:
         TradeoffStatistic(),
         TradeoffGlmmStatistic(),
         FidelityStatistic(),
+        AgreementStatistic(),
     ):
         register(stat)
 

@@ -94,4 +94,4 @@ def test_design_options_have_one_name_and_default_in_every_statistic():
         shared = {k: v for k, v in stat.default_options.items() if k in DESIGN_OPTIONS}
         assert shared == {k: DESIGN_OPTIONS[k] for k in shared}, stat.name
     full = [s.name for s in stats if set(DESIGN_OPTIONS) <= set(s.default_options)]
-    assert full == ["verdict", "tradeoff", "tradeoff-glmm"]
+    assert full == ["verdict", "tradeoff", "tradeoff-glmm", "agreement"]

@@ -27,7 +27,15 @@ def _manager():
 def test_registers_the_statistics():
     stats = []
     _manager().hook.harness_register_stats(register=stats.append)
-    assert [s.name for s in stats] == ["verdict", "rates", "paired", "tradeoff", "tradeoff-glmm", "fidelity"]
+    assert [s.name for s in stats] == [
+        "verdict",
+        "rates",
+        "paired",
+        "tradeoff",
+        "tradeoff-glmm",
+        "fidelity",
+        "agreement",
+    ]
     assert all(isinstance(s, Statistic) and s.description for s in stats)
 
 
