@@ -54,10 +54,10 @@ def test_ranks_held_out_chosen_above_rejected_more_often_than_chance(tiny_loaded
     assert harmful >= 0.8
 
 
-def test_scores_real_hh_rlhf_harmless_pairs(tiny_loaded, shared_data):
+def test_scores_real_hh_rlhf_harmless_pairs(tiny_loaded, sample_data):
     """Real pairs are out of domain for a model this small: the accuracy is reported, near chance."""
     triples = []
-    with gzip.open(shared_data / "hh-rlhf" / "harmless-base" / "test.jsonl.gz", "rt", encoding="utf-8") as fh:
+    with gzip.open(sample_data / "hh-rlhf" / "harmless-base" / "test.jsonl.gz", "rt", encoding="utf-8") as fh:
         for line in fh:
             r = json.loads(line)
             pc, c = r["chosen"].rsplit(ASSISTANT, 1)
