@@ -149,6 +149,12 @@ def _echo_rows(rows: list[dict[str, Any]], columns: list[str]) -> None:
         click.echo("  ".join(str(r.get(c, "")).ljust(widths[c]) for c in columns).rstrip())
 
 
+def _needs_extra(plugin: dict[str, Any]) -> str:
+    """`harness plugins`' line for a plugin left out because its extra is not installed."""
+    extra = plugin["needs_extra"]
+    return f"not loaded: needs the `{extra}` extra (pip install '{plugin['distribution']}[{extra}]')"
+
+
 def _warn_failures(host: PluginHost) -> None:
     for info in host.failures():
         click.echo(f"warning: {info.label()}: {info.error} (--strict-plugins makes this fatal)", err=True)
@@ -216,6 +222,7 @@ def build_cli(host: PluginHost) -> click.Group:
                 "registered": "; ".join(f"{k}: {', '.join(v)}" for k, v in i["registered"].items())
                 if not i["error"]
                 else f"ERROR: {i['error']}",
+                **({"registered": _needs_extra(i)} if i["needs_extra"] else {}),
             }
             for i in items
         ]
