@@ -5,6 +5,7 @@ Importing this module is cheap: statsmodels, pandas and matplotlib load inside c
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from harness import hookimpl
@@ -59,7 +60,9 @@ def _sd_overrides(pairs: tuple[str, ...]) -> dict[str, float]:
         try:
             out[name] = float(value)
         except ValueError:
-            raise HarnessError(f"--sd {pair}: the SD must be a number, e.g. --sd language:variant=0.3") from None
+            out[name] = math.nan
+        if not (math.isfinite(out[name]) and out[name] >= 0):
+            raise HarnessError(f"--sd {pair}: the SD must be a number >= 0, e.g. --sd language:variant=0.3") from None
     return out
 
 
@@ -104,7 +107,9 @@ def _plan_shape(
         try:
             harmful, helpful = (int(x) for x in items.split(","))
         except ValueError:
-            raise HarnessError(f"--items {items}: expected two counts, e.g. --items 50,50") from None
+            harmful = helpful = 0
+        if harmful < 1 or helpful < 1:
+            raise HarnessError(f"--items {items}: expected two counts >= 1, e.g. --items 50,50") from None
         counts = {"harmful": harmful, "helpful": helpful}
     codes = sorted({c for v in plan.langs_by_source.values() for c in v})
     tiers = ordered_tiers(
@@ -132,6 +137,7 @@ def harness_register_commands(cli: Any) -> None:
     random_opt = click.option(
         "--random", default=None, help="lme4 random-effects formula of the fitted model (default: the extended one)"
     )
+    count = click.IntRange(min=0)
     table_opt = click.option(
         "--from-table",
         "from_table",
@@ -141,14 +147,21 @@ def harness_register_commands(cli: Any) -> None:
     )
 
     @click.command("simulate")
-    @click.option("--n-null", default=200, show_default=True, help="data sets with no three-way effect")
-    @click.option("--n-effect", default=200, show_default=True, help="data sets with a planted three-way effect")
+    @click.option("--n-null", default=200, type=count, show_default=True, help="data sets with no three-way effect")
+    @click.option(
+        "--n-effect", default=200, type=count, show_default=True, help="data sets with a planted three-way effect"
+    )
     @click.option("--effect", default=0.6, show_default=True, help="planted effect on one variant, reward points")
-    @click.option("--seed", default=0, show_default=True)
-    @click.option("--models", "variants", default=4, show_default=True, help="models, the base one included")
-    @click.option("--items", default=50, show_default=True, help="items per kind")
-    @click.option("--low", "low", default=13, show_default=True, help="low-tier languages")
-    @click.option("--high", "high", default=20, show_default=True, help="high-tier languages")
+    @click.option("--seed", default=0, type=count, show_default=True)
+    @click.option(
+        "--models", "variants", default=4, type=click.IntRange(min=2), show_default=True,
+        help="models, the base one included",
+    )
+    @click.option("--items", default=50, type=click.IntRange(min=1), show_default=True, help="items per kind")
+    @click.option("--low", "low", default=13, type=click.IntRange(min=1), show_default=True, help="low-tier languages")
+    @click.option(
+        "--high", "high", default=20, type=click.IntRange(min=1), show_default=True, help="high-tier languages"
+    )
     @click.option(
         "--sd",
         "sds",
@@ -183,14 +196,15 @@ def harness_register_commands(cli: Any) -> None:
         """False-positive rate and power of the trade-off test on data with every variance component."""
         from dataclasses import replace
 
-        from .formula import FormulaError, parse_random
+        from .options import check_formula
         from .simulate import SimDesign, design_from_variances, report
 
+        if not math.isfinite(effect):
+            raise HarnessError(f"--effect must be a finite number of reward points, got {effect!r}")
+        if n_null + n_effect == 0:
+            raise HarnessError("--n-null and --n-effect are both 0: nothing to simulate; give at least one data set")
         if random:
-            try:
-                parse_random(random, {"item", "language", "variant", "kind", "tier"})
-            except FormulaError as exc:
-                raise HarnessError(f"--random: {exc}") from None
+            check_formula("--random", random)
         design = SimDesign(variants=variants, items_per_kind=items, low_languages=low, high_languages=high)
         if from_table:
             design = design_from_variances(design, _variances_from_table(from_table))
@@ -210,8 +224,10 @@ def harness_register_commands(cli: Any) -> None:
     @click.option("--items", default=None, help="HARMFUL,HELPFUL items per language (default: from the sources' n)")
     @table_opt
     @random_opt
-    @click.option("--n", "n", default=50, show_default=True, help="simulated data sets per effect size")
-    @click.option("--seed", default=0, show_default=True)
+    @click.option(
+        "--n", "n", default=50, type=click.IntRange(min=1), show_default=True, help="simulated data sets per effect"
+    )
+    @click.option("--seed", default=0, type=count, show_default=True)
     @click.pass_obj
     def power(
         state: Any,
@@ -226,8 +242,11 @@ def harness_register_commands(cli: Any) -> None:
         seed: int,
     ) -> None:
         """Minimum three-way effect detectable at 80% power for a planned run, by simulation."""
+        from .options import check_formula
         from .power import describe, power_for_plan
 
+        if random:
+            check_formula("--random", random)
         n_models, counts, per_tier, notes = _plan_shape(state, suite_name, langs, models, sets, items)
         variances = _variances_from_table(from_table) if from_table else None
         try:
