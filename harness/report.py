@@ -28,6 +28,7 @@ from markdown_it import MarkdownIt
 from markupsafe import Markup
 
 from . import atomic, jsonout
+from .extras import extra_providing
 from .plugins import PluginHost
 from .samples import samples_js, samples_payload
 from .table import iter_markdown_table, write_table
@@ -46,13 +47,17 @@ def run_stats(
             results.append(stat.compute(rows, opts))
         except Exception as exc:  # keep everything else: the report must still be written
             tb = traceback.format_exc(limit=3)
-            print(f"warning: statistic {name} failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+            info = host.infos.get(getattr(stat, "plugin", ""))
+            extra = extra_providing(info.distribution if info else None, exc)
+            missing = getattr(exc, "name", None)
+            why = f"needs the `{extra}` extra (no module {missing!r})" if extra else f"{type(exc).__name__}: {exc}"
+            print(f"warning: statistic {name} failed: {why}", file=sys.stderr)
             results.append(
                 StatResult(
                     name=name,
                     title=f"{name} (failed)",
-                    markdown=f"This statistic failed: `{type(exc).__name__}: {exc}`\n\n```\n{tb}\n```",
-                    warnings=[f"{name} failed: {type(exc).__name__}: {exc}"],
+                    markdown=f"This statistic failed: `{why}`\n\n```\n{tb}\n```",
+                    warnings=[f"{name} failed: {why}"],
                 )
             )
     return results

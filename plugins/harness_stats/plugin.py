@@ -6,6 +6,8 @@ Importing this module is cheap: statsmodels, pandas and matplotlib load inside c
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from harness import hookimpl
@@ -44,6 +46,18 @@ def _variances_from_table(path: str) -> dict[str, float]:
         return fit_frame(frame["frame"], None, check=False).variance_components()
     except NotEstimable as exc:
         raise HarnessError(f"--from-table {path}: {exc}") from None
+
+
+@contextmanager
+def _needs_stats_extra(command: str) -> Iterator[None]:
+    """A core-only install running a statistics command: one line saying which extra to install."""
+    from harness.types import HarnessError
+
+    try:
+        yield
+    except ModuleNotFoundError as exc:
+        install = "pip install 'alignment-harness[stats]'"
+        raise HarnessError(f"harness {command} needs the `stats` extra (no module {exc.name!r}): {install}") from None
 
 
 def _sd_overrides(pairs: tuple[str, ...]) -> dict[str, float]:
@@ -197,7 +211,6 @@ def harness_register_commands(cli: Any) -> None:
         from dataclasses import replace
 
         from .options import check_formula
-        from .simulate import SimDesign, design_from_variances, report
 
         if not math.isfinite(effect):
             raise HarnessError(f"--effect must be a finite number of reward points, got {effect!r}")
@@ -205,6 +218,8 @@ def harness_register_commands(cli: Any) -> None:
             raise HarnessError("--n-null and --n-effect are both 0: nothing to simulate; give at least one data set")
         if random:
             check_formula("--random", random)
+        with _needs_stats_extra("simulate"):
+            from .simulate import SimDesign, design_from_variances, report
         design = SimDesign(variants=variants, items_per_kind=items, low_languages=low, high_languages=high)
         if from_table:
             design = design_from_variances(design, _variances_from_table(from_table))
@@ -243,10 +258,11 @@ def harness_register_commands(cli: Any) -> None:
     ) -> None:
         """Minimum three-way effect detectable at 80% power for a planned run, by simulation."""
         from .options import check_formula
-        from .power import describe, power_for_plan
 
         if random:
             check_formula("--random", random)
+        with _needs_stats_extra("power"):
+            from .power import describe, power_for_plan
         n_models, counts, per_tier, notes = _plan_shape(state, suite_name, langs, models, sets, items)
         variances = _variances_from_table(from_table) if from_table else None
         try:

@@ -10,6 +10,7 @@ be byte-identical after every case.
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import os
 import shutil
 from pathlib import Path
@@ -364,6 +365,8 @@ def test_bad_input(case, workspace, before, monkeypatch):
     from click.testing import CliRunner
 
     args, needles, modules = CASES[case]
+    if case.startswith("simulate-sd-") and importlib.util.find_spec("numpy") is None:
+        pytest.skip("--sd names are checked where the stats extra is installed; here the command says it needs it")
     args = [a.format(**workspace) for a in args]
     needles = [n.format(**workspace) for n in needles]
     monkeypatch.setenv("HARNESS_HOME", workspace["home"])

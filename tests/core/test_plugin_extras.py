@@ -59,3 +59,20 @@ def test_missing_extra_is_listed_not_warned(host_with):
 def test_a_module_no_extra_provides_is_still_a_failure(host_with):
     host = host_with(fake_entry_point("broken", ModuleNotFoundError("No module named 'nothere'", name="nothere")))
     assert [i.name for i in host.failures()] == ["broken"] and host.infos["broken"].needs_extra is None
+
+
+def test_a_statistic_whose_extra_is_missing_says_which(capsys):
+    from harness.plugins import PluginInfo
+    from harness.report import run_stats
+    from harness.types import Statistic
+
+    class NeedsNumpy(Statistic):
+        name, plugin = "needs-numpy", "stats-like"
+
+        def compute(self, rows, options):
+            raise ModuleNotFoundError("No module named 'numpy'", name="numpy")
+
+    host = SimpleNamespace(stats={"needs-numpy": NeedsNumpy()}, infos={"stats-like": PluginInfo("stats-like", CORE)})
+    [result] = run_stats(host, ["needs-numpy"], [], {})
+    assert result.warnings == ["needs-numpy failed: needs the `stats` extra (no module 'numpy')"]
+    assert "needs the `stats` extra" in capsys.readouterr().err
