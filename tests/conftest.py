@@ -21,7 +21,7 @@ SHARED_DATA = Path(os.environ.get("HARNESS_DATA_DIR") or REPO.parent / "shared" 
 SAMPLE_DATA = REPO / "tests" / "fixtures" / "data"
 NO_FULL_DATA = (
     f"needs the full reference data sets, not found at {SHARED_DATA} "
-    "(set HARNESS_DATA_DIR; README.md, 'Data', says how to download them)"
+    "(set HARNESS_DATA_DIR; `harness fetch-data DIR` downloads them, see README.md)"
 )
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
