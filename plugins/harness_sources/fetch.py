@@ -61,8 +61,10 @@ def mirrored(url: str, mirror: str | None) -> str:
 
 
 def fetch(dest: Path, sets: list[str], mirror: str | None, echo: Callable[[str], None] = click.echo) -> dict[str, int]:
-    """Download every file of ``sets`` into ``dest``; returns counts of fetched and kept files."""
-    counts = {"fetched": 0, "kept": 0}
+    """Download every file of ``sets`` into ``dest``; returns counts of fetched, kept and missing-licence
+    files. A data file that cannot be downloaded stops the command; a licence file only warns (upstream
+    repositories move them), since the data sets' licences are also listed in the README."""
+    counts = {"fetched": 0, "kept": 0, "no licence": 0}
     for name in sets:
         for rel, url in FILES[name]:
             target = dest / rel
@@ -78,6 +80,10 @@ def fetch(dest: Path, sets: list[str], mirror: str | None, echo: Callable[[str],
                         fh.write(chunk)
             except OSError as exc:
                 part.unlink(missing_ok=True)
+                if target.name == "LICENSE":
+                    counts["no licence"] += 1
+                    click.echo(f"warning: no licence file at {source} ({exc}); see the data set's repository", err=True)
+                    continue
                 kept = f"{counts['fetched']} file(s) written so far are kept, run again to resume"
                 raise HarnessError(f"fetch-data: could not download {source} ({exc}); {kept}") from None
             os.replace(part, target)

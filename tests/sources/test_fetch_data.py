@@ -40,11 +40,14 @@ def test_fetch_writes_the_layout_the_sources_read_and_resumes(sample_data, tmp_p
     # the sources read what it wrote
     assert len(MultiJailSource().load("sw", make_ctx({"n": 5}, data_dir=dest))) == 5
     assert len(XCOPASource().load("ht", make_ctx({"n": 5}, data_dir=dest))) == 5
-    # a lost file is fetched again, the rest kept
+    # a licence missing upstream warns; a lost data file is fetched again, the rest kept
+    (tmp_path / "mirror" / FILES["xcopa"][-1][1].split("://", 1)[1]).unlink()
+    (dest / "xcopa" / "LICENSE").unlink()
     (dest / "xcopa" / "test.ht.jsonl").unlink()
     res = CliRunner().invoke(cli, ["fetch-data", str(dest), "--mirror", (tmp_path / "mirror").as_uri(), "--only",
                                    "xcopa,xquad"])
     assert res.exit_code == 0 and "1 file(s) fetched" in res.output, res.output
+    assert "warning: no licence file at" in res.output and not (dest / "xcopa" / "LICENSE").exists()
 
 
 def test_unreachable_host_and_unknown_set_are_one_line_errors(tmp_path):
