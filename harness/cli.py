@@ -245,6 +245,18 @@ def build_cli(host: PluginHost) -> click.Group:
     for kind in ("models", "sources", "scorers", "translators"):
         cli.command(kind)(make_listing(kind))
 
+    @cli.command("suites")
+    @click.option("--json", "as_json", is_flag=True, help="Print JSON only.")
+    def suites_cmd(as_json: bool) -> None:
+        """List the suites (`--suite NAME`): the built-in ones, or HARNESS_TASKS_DIR's, with their descriptions."""
+        from .suite import suite_listing
+
+        items = suite_listing()
+        if as_json:
+            _echo_json(items)
+        else:
+            _echo_rows(items, ["name", "description"])
+
     @cli.command("langs")
     @click.option("--tier", default=None, help="Only languages of this tier (comma-separated tiers allowed).")
     @click.option("--scheme", default=None, help="Tier scheme (default: the default suite's, joshi).")

@@ -26,8 +26,10 @@ def data_dir(suite_value: str | None = None) -> Path | None:
 
 
 def tasks_dir() -> Path:
-    """The folder of suite and recipe files: ``HARNESS_TASKS_DIR``, else the repo's ``tasks/``."""
+    """The folder of suite and recipe files: ``HARNESS_TASKS_DIR``, else the ``tasks/`` a wheel ships
+    inside this package (setup.py puts it there), else the source tree's ``tasks/``."""
     env = os.environ.get("HARNESS_TASKS_DIR")
     if env:
         return Path(env).expanduser()
-    return Path(__file__).resolve().parents[1] / "tasks"
+    installed = Path(__file__).resolve().parent / "tasks"
+    return installed if installed.is_dir() else Path(__file__).resolve().parents[1] / "tasks"

@@ -19,6 +19,9 @@ def plugin_lines(infos: Iterable[PluginInfo]) -> list[str]:
             lines.append("")
         dist = f"{info.distribution} {info.version or ''}".strip() if info.distribution else "no distribution"
         status = f"{len(info.errors)} error(s)" if info.errors else "ok"
+        if info.needs_extra:  # left out, silently: an install without that extra, not a broken plugin
+            extra = info.needs_extra
+            status = f"not loaded: needs the `{extra}` extra (pip install '{info.distribution}[{extra}]')"
         lines.append(f"{info.name}  ({dist}{', built-in' if info.builtin else ''}): {status}")
         lines.append(f"  hooks: {', '.join(sorted(info.hooks)) or 'none'}")
         if info.registered:

@@ -29,6 +29,7 @@ from typing import Any
 import pluggy
 
 from . import choices, hookspecs
+from .extras import extra_providing
 from .plugin_checks import check_hookimpls, contract_problems, without_mistakes
 from .types import (
     Executor,
@@ -104,6 +105,7 @@ class PluginInfo:
     hooks: list[str] = field(default_factory=list)
     registered: dict[str, list[str]] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
+    needs_extra: str | None = None  # not loaded, silently: this extra of its distribution is not installed
 
     @property
     def error(self) -> str | None:
@@ -127,6 +129,7 @@ class PluginInfo:
             "hooks": sorted(self.hooks),
             "registered": {k: sorted(v) for k, v in sorted(self.registered.items())},
             "error": self.error,
+            "needs_extra": self.needs_extra,
         }
 
 
@@ -195,6 +198,9 @@ class PluginHost:
             except Exception as exc:  # a broken plugin must not take the CLI down
                 info = PluginInfo(ep.name, dname, dversion)
                 self.infos[ep.name] = info
+                info.needs_extra = extra_providing(dname, exc)
+                if info.needs_extra:  # an install without that extra, not a broken plugin
+                    continue
                 self._fail(info, f"failed to import {ep.value}: {type(exc).__name__}: {exc}; not loaded")
                 continue
             self._add(ep.name, obj, dname, dversion)

@@ -45,7 +45,7 @@ def run_stats(
         try:
             results.append(stat.compute(rows, opts))
         except Exception as exc:  # keep everything else: the report must still be written
-            results.append(failed_stat(host, name, exc))
+            results.append(failed_stat(host, stat, name, exc))
     return results
 
 

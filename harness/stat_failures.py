@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from . import plugin_errors
+from .extras import extra_providing
 from .types import HarnessError, StatResult
 
 if TYPE_CHECKING:
@@ -22,9 +23,15 @@ class StatisticFailed(HarnessError):
     """One or more statistics raised, under ``--strict-plugins`` (after the report is written)."""
 
 
-def failed_stat(host: PluginHost, name: str, exc: Exception) -> StatResult:
-    """The result standing in for a statistic that raised; its warning names the plugin and the method."""
-    line = plugin_errors.describe(host, exc) or f"statistic {name!r} raised {type(exc).__name__}: {exc}"
+def failed_stat(host: PluginHost, stat: object, name: str, exc: Exception) -> StatResult:
+    """The result standing in for a statistic that raised; its warning names the plugin and the method,
+    or the extra to install when the statistic's plugin lacks a module one of its extras provides."""
+    info = host.infos.get(getattr(stat, "plugin", ""))
+    extra = extra_providing(info.distribution if info else None, exc)
+    if extra:
+        line = f"needs the `{extra}` extra (no module {getattr(exc, 'name', None)!r})"
+    else:
+        line = plugin_errors.describe(host, exc) or f"statistic {name!r} raised {type(exc).__name__}: {exc}"
     tb = traceback.format_exc(limit=3)
     return StatResult(
         name=name,

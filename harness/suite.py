@@ -114,6 +114,20 @@ def available_suites() -> list[str]:
     return sorted(p.stem for p in root.glob("*.toml") if not p.stem.startswith("_")) if root.is_dir() else []
 
 
+def suite_listing() -> list[dict[str, str]]:
+    """Name, description and file of every offered suite (`harness suites`); a file that does not load
+    says why in its description instead of hiding the others."""
+    out = []
+    for name in available_suites():
+        path = tasks_dir() / f"{name}.toml"
+        try:
+            description = str(tomllib.loads(path.read_text(encoding="utf-8")).get("description", ""))
+        except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+            description = f"(malformed: {exc})"
+        out.append({"name": name, "description": description, "path": str(path)})
+    return out
+
+
 def _parse_value(raw: str) -> Any:
     try:
         return tomllib.loads(f"v = {raw}")["v"]

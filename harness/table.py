@@ -110,12 +110,12 @@ def read_table(path: str | Path) -> list[dict[str, Any]]:
         raise HarnessError(f"table file {str(path)!r} does not exist")
     fmt = path.suffix.lstrip(".").lower()
     try:
-        if fmt == "csv":
-            with open(path, encoding="utf-8", newline="") as fh:
+        if fmt == "csv":  # utf-8-sig: a spreadsheet's "CSV UTF-8" starts with a byte-order mark
+            with open(path, encoding="utf-8-sig", newline="") as fh:
                 rows = list(csv.DictReader(fh))
         elif fmt in ("jsonl", "ndjson"):
             rows = []
-            with open(path, encoding="utf-8") as fh:
+            with open(path, encoding="utf-8-sig") as fh:
                 for n, line in enumerate(fh, 1):
                     if line.strip():
                         try:

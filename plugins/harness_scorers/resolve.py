@@ -38,6 +38,7 @@ class ResolvedModel:
     revision: str | None  # hub commit for hub ids, None for local folders
     weights: str  # commit sha or weights digest
     tokenizer: str  # commit sha or tokenizer-files digest
+    dtype: str | None = None  # the checkpoint's dtype where known without its files (a model built from a recipe)
 
 
 def _cached_file_digest(path: Path) -> str:

@@ -43,6 +43,8 @@ REWARD_OPTIONS: Mapping[str, Any] = {
 
 def checkpoint_dtype(resolved: ResolvedModel) -> str | None:
     """The dtype a local checkpoint's config.json declares (what ``auto`` means on a GPU)."""
+    if resolved.dtype:
+        return resolved.dtype
     config = Path(resolved.source) / "config.json"
     if not config.is_file():
         return None
@@ -187,9 +189,13 @@ class RewardModelScorer(Scorer):
         opts = self.options(ctx)
         return resolve_model(str(opts["model"]), opts.get("revision"))
 
+    def pin(self, ctx: Context) -> ResolvedModel:
+        """What pins the weights in the fingerprint: ``resolve`` (hub commit, or the files' digest)."""
+        return self.resolve(ctx)
+
     def fingerprint_parts(self, ctx: Context) -> dict[str, Any]:
         opts = self.options(ctx)
-        resolved = self.resolve(ctx)
+        resolved = self.pin(ctx)
         return {
             "kind": "reward-model",
             "model": str(opts["model"]) if resolved.revision else "local",

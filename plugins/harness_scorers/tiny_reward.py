@@ -43,6 +43,7 @@ MODEL_CONFIG: Mapping[str, Any] = {  # the DeBERTa-v3 layout, shrunk
     "hidden_dropout_prob": 0.1,
     "attention_probs_dropout_prob": 0.1,
 }
+BUILD_DTYPE = "float32"  # trained and saved in full precision (its config.json says so)
 TRAIN_RECIPE: Mapping[str, Any] = {
     "trainer": "trl.RewardTrainer",
     "epochs": 5,
@@ -76,6 +77,13 @@ def build_key() -> str:
 
 def build_dir(home: Path) -> Path:
     return Path(home) / "scorers" / "tiny-reward" / build_key()[:20]
+
+
+def pinned(home: Path) -> ResolvedModel:
+    """What fingerprints the tiny model: its build key (recipe, training pairs, library versions)
+    fixes the weights, so no build is needed: a dry run on a cold HARNESS_HOME builds nothing."""
+    key = build_key()
+    return ResolvedModel(str(build_dir(home)), None, key, key, dtype=BUILD_DTYPE)
 
 
 def ensure_built(home: Path, log: Callable[[str], None] = print) -> Path:
@@ -211,6 +219,9 @@ class TinyRewardScorer(RewardModelScorer):
 
     def resolve(self, ctx: Context) -> ResolvedModel:
         return resolve_model(str(ensure_built(ctx.home, ctx.log)))
+
+    def pin(self, ctx: Context) -> ResolvedModel:
+        return pinned(ctx.home)
 
     def describe(self) -> dict[str, Any]:
         return {

@@ -112,3 +112,8 @@ class TinyTranslateTestScorer(TranslateTestScorer):
         from .tiny_reward import ensure_built
 
         return resolve_model(str(ensure_built(ctx.home, ctx.log)))
+
+    def pin(self, ctx: Context) -> ResolvedModel:
+        from .tiny_reward import pinned
+
+        return pinned(ctx.home)

@@ -50,5 +50,7 @@ def harness_register_translators(register: Any) -> None:
 @hookimpl
 def harness_register_commands(cli: Any) -> None:
     from .commands import prompts_command
+    from .fetch import fetch_data_command
 
     cli.add_command(prompts_command)
+    cli.add_command(fetch_data_command)

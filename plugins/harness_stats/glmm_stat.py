@@ -12,12 +12,9 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-import numpy as np
-
 from harness.types import Statistic, StatResult
 
 from . import plots
-from .glmm import codes, fit_glmm, lrt, treatment_design
 from .mixed import NotEstimable, design_frames, term_label
 from .table import design_options, safe_name
 
@@ -27,7 +24,10 @@ MODEL = f"passed ~ {FIXED} + (1|language) + (1|item)"
 
 def glmm_frame(frame: Mapping[str, Any]) -> dict[str, Any]:
     """Full and reduced Laplace fits of one (scorer, family) frame, the LRT of the three-way terms and notes."""
+    import numpy as np
     from scipy import stats
+
+    from .glmm import codes, fit_glmm, lrt, treatment_design
 
     df = frame["frame"]
     factors = {"language": codes(df["language"]), "item": codes(df["item"])}

@@ -21,7 +21,7 @@ import numpy as np
 from .formula import parse_random
 from .lmm_design import LmmError, _codes, _fixed_matrix, _term_matrix
 from .lmm_inference import LmmFit
-from .lmm_optimize import GRAD_TOL, SINGULAR_TOL, _check_convergence, _optimize
+from .lmm_optimize import GRAD_TOL, SINGULAR_TOL, _check_convergence, _optimize_restarted
 from .lmm_pls import _Pls
 
 __all__ = [
@@ -30,6 +30,7 @@ __all__ = [
     "LmmError",
     "LmmFit",
     "fit_lmm",
+    "lmm_problem",
     # internals power.py's exact-SE shortcut imports from here
     "_Pls",
     "_fixed_matrix",
@@ -58,7 +59,12 @@ def fit_lmm(
         return _fit_lmm(df, fixed, random, reml, response, check)
 
 
-def _fit_lmm(df: Any, fixed: str, random: str | None, reml: bool, response: str, check: bool) -> LmmFit:
+def lmm_problem(
+    df: Any, fixed: str = "variant * kind * tier", random: str | None = None, response: str = "score"
+) -> tuple[_Pls, list[str], list[str], list[Any]]:
+    """The profiled-deviance problem of a model, before any fit: the `_Pls`, the fixed-effect names,
+    the dropped (aliased) columns and the random-effects term matrices. Tests evaluate it at lme4's
+    recorded theta to show the criterion itself is lme4's."""
     from .formula import DEFAULT_RANDOM
 
     terms = parse_random(random or DEFAULT_RANDOM, set(df.columns))
@@ -69,23 +75,17 @@ def _fit_lmm(df: Any, fixed: str, random: str | None, reml: bool, response: str,
         if tm.nlev < 2:
             raise LmmError(f"grouping factor of {tm.term.label} has {tm.nlev} level(s); it needs at least 2")
     factors = {f: _codes(df, (f,))[0] for t in terms for f in t.group}
-    pls = _Pls(X, y, tms, factors)
+    return _Pls(X, y, tms, factors), names, dropped, tms
+
+
+def _fit_lmm(df: Any, fixed: str, random: str | None, reml: bool, response: str, check: bool) -> LmmFit:
+    pls, names, dropped, tms = lmm_problem(df, fixed, random, response)
+    terms = [tm.term for tm in tms]
     x0 = np.asarray(pls.theta_init)
-    theta, dev, evals, status = _optimize(pls, reml, x0)
-    # A zero on the diagonal of a vector term's template can trap BOBYQA at a worse point of the
-    # boundary (a 1,600-row table: +0.23 in the REML criterion); restart from it with those entries
-    # moved off zero, as lme4's minqa wrapper restarts at edges, and keep the better optimum.
     vec = np.array([tms[t].k > 1 for t, _, _ in pls.theta_names])
-    edge = vec & np.isfinite(pls.theta_lower) & (theta < SINGULAR_TOL)
-    if edge.any():
-        x1 = theta.copy()
-        x1[edge] = 0.1
-        theta2, dev2, evals2, status2 = _optimize(pls, reml, x1)
-        evals += evals2
-        if dev2 < dev:
-            theta, dev, status = theta2, dev2, status2
+    theta, dev, evals, status = _optimize_restarted(pls, reml, x0, vec)
     dev, beta, pwrss, M = pls.profiled(theta, reml)
-    n, p = X.shape
+    n, p = pls.n, pls.p
     sigma = math.sqrt(pwrss / (n - p if reml else n))
     vcov = sigma**2 * np.linalg.inv(M)
     fit = LmmFit(

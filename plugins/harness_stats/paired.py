@@ -27,6 +27,7 @@ from .intervals import (
     sign_flip_test,
     stable_seed,
 )
+from .options import RANGES, CheckedOptions
 from .rate_contrast import METRIC_OF_KIND
 from .table import (
     as_list,
@@ -128,11 +129,12 @@ def _adjust(cells: list[dict[str, Any]], method: str) -> None:
         c["p_adjusted"] = p
 
 
-class PairedStatistic(Statistic):
+class PairedStatistic(CheckedOptions, Statistic):
     """Variant vs base on the same prompts: exact McNemar + paired bootstrap CI, Holm-adjusted."""
 
     name = "paired"
     description = "each variant vs its family's base model on the same prompts (exact McNemar, paired bootstrap)"
+    ranges = {**RANGES, "bootstrap_reps": (lambda v: v >= 1, "a count >= 1 (the CIs are bootstrap percentiles)")}
     default_options: Mapping[str, Any] = {
         **design_options("harmless_threshold", "helpful_threshold", "baseline"),
         "bootstrap_reps": 2000,

@@ -5,6 +5,9 @@ Importing this module is cheap: statsmodels, pandas and matplotlib load inside c
 
 from __future__ import annotations
 
+import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from harness import hookimpl
@@ -47,6 +50,18 @@ def _variances_from_table(path: str) -> dict[str, float]:
         raise HarnessError(f"--from-table {path}: {exc}") from None
 
 
+@contextmanager
+def _needs_stats_extra(command: str) -> Iterator[None]:
+    """A core-only install running a statistics command: one line saying which extra to install."""
+    from harness.types import HarnessError
+
+    try:
+        yield
+    except ModuleNotFoundError as exc:
+        install = "pip install 'alignment-harness[stats]'"
+        raise HarnessError(f"harness {command} needs the `stats` extra (no module {exc.name!r}): {install}") from None
+
+
 def _sd_overrides(pairs: tuple[str, ...]) -> dict[str, float]:
     from harness.choices import unknown
     from harness.types import HarnessError
@@ -61,7 +76,9 @@ def _sd_overrides(pairs: tuple[str, ...]) -> dict[str, float]:
         try:
             out[name] = float(value)
         except ValueError:
-            raise HarnessError(f"--sd {pair}: the SD must be a number, e.g. --sd language:variant=0.3") from None
+            out[name] = math.nan
+        if not (math.isfinite(out[name]) and out[name] >= 0):
+            raise HarnessError(f"--sd {pair}: the SD must be a number >= 0, e.g. --sd language:variant=0.3") from None
     return out
 
 
@@ -106,7 +123,9 @@ def _plan_shape(
         try:
             harmful, helpful = (int(x) for x in items.split(","))
         except ValueError:
-            raise HarnessError(f"--items {items}: expected two counts, e.g. --items 50,50") from None
+            harmful = helpful = 0
+        if harmful < 1 or helpful < 1:
+            raise HarnessError(f"--items {items}: expected two counts >= 1, e.g. --items 50,50") from None
         counts = {"harmful": harmful, "helpful": helpful}
     codes = sorted({c for v in plan.langs_by_source.values() for c in v})
     tiers = ordered_tiers(
@@ -134,6 +153,7 @@ def harness_register_commands(cli: Any) -> None:
     random_opt = click.option(
         "--random", default=None, help="lme4 random-effects formula of the fitted model (default: the extended one)"
     )
+    count = click.IntRange(min=0)
     table_opt = click.option(
         "--from-table",
         "from_table",
@@ -143,14 +163,21 @@ def harness_register_commands(cli: Any) -> None:
     )
 
     @click.command("simulate")
-    @click.option("--n-null", default=200, show_default=True, help="data sets with no three-way effect")
-    @click.option("--n-effect", default=200, show_default=True, help="data sets with a planted three-way effect")
+    @click.option("--n-null", default=200, type=count, show_default=True, help="data sets with no three-way effect")
+    @click.option(
+        "--n-effect", default=200, type=count, show_default=True, help="data sets with a planted three-way effect"
+    )
     @click.option("--effect", default=0.6, show_default=True, help="planted effect on one variant, reward points")
-    @click.option("--seed", default=0, show_default=True)
-    @click.option("--models", "variants", default=4, show_default=True, help="models, the base one included")
-    @click.option("--items", default=50, show_default=True, help="items per kind")
-    @click.option("--low", "low", default=13, show_default=True, help="low-tier languages")
-    @click.option("--high", "high", default=20, show_default=True, help="high-tier languages")
+    @click.option("--seed", default=0, type=count, show_default=True)
+    @click.option(
+        "--models", "variants", default=4, type=click.IntRange(min=2), show_default=True,
+        help="models, the base one included",
+    )
+    @click.option("--items", default=50, type=click.IntRange(min=1), show_default=True, help="items per kind")
+    @click.option("--low", "low", default=13, type=click.IntRange(min=1), show_default=True, help="low-tier languages")
+    @click.option(
+        "--high", "high", default=20, type=click.IntRange(min=1), show_default=True, help="high-tier languages"
+    )
     @click.option(
         "--sd",
         "sds",
@@ -185,14 +212,16 @@ def harness_register_commands(cli: Any) -> None:
         """False-positive rate and power of the trade-off test on data with every variance component."""
         from dataclasses import replace
 
-        from .formula import FormulaError, parse_random
-        from .simulate import SimDesign, design_from_variances, report
+        from .options import check_formula
 
+        if not math.isfinite(effect):
+            raise HarnessError(f"--effect must be a finite number of reward points, got {effect!r}")
+        if n_null + n_effect == 0:
+            raise HarnessError("--n-null and --n-effect are both 0: nothing to simulate; give at least one data set")
         if random:
-            try:
-                parse_random(random, {"item", "language", "variant", "kind", "tier"})
-            except FormulaError as exc:
-                raise HarnessError(f"--random: {exc}") from None
+            check_formula("--random", random)
+        with _needs_stats_extra("simulate"):
+            from .simulate import SimDesign, design_from_variances, report
         design = SimDesign(variants=variants, items_per_kind=items, low_languages=low, high_languages=high)
         if from_table:
             design = design_from_variances(design, _variances_from_table(from_table))
@@ -212,8 +241,10 @@ def harness_register_commands(cli: Any) -> None:
     @click.option("--items", default=None, help="HARMFUL,HELPFUL items per language (default: from the sources' n)")
     @table_opt
     @random_opt
-    @click.option("--n", "n", default=50, show_default=True, help="simulated data sets per effect size")
-    @click.option("--seed", default=0, show_default=True)
+    @click.option(
+        "--n", "n", default=50, type=click.IntRange(min=1), show_default=True, help="simulated data sets per effect"
+    )
+    @click.option("--seed", default=0, type=count, show_default=True)
     @click.pass_obj
     def power(
         state: Any,
@@ -228,8 +259,12 @@ def harness_register_commands(cli: Any) -> None:
         seed: int,
     ) -> None:
         """Minimum three-way effect detectable at 80% power for a planned run, by simulation."""
-        from .power import describe, power_for_plan
+        from .options import check_formula
 
+        if random:
+            check_formula("--random", random)
+        with _needs_stats_extra("power"):
+            from .power import describe, power_for_plan
         n_models, counts, per_tier, notes = _plan_shape(state, suite_name, langs, models, sets, items)
         variances = _variances_from_table(from_table) if from_table else None
         try:

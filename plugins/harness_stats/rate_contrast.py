@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from .intervals import stable_seed
 from .table import passed
+
+if TYPE_CHECKING:  # numpy loads inside the functions: the plugin imports without the stats extra
+    import numpy as np
 
 METRIC_OF_KIND = {"harmful": "HmR", "helpful": "HpR"}
 
@@ -43,6 +44,8 @@ def change_matrix(
     outcomes: Mapping[tuple, bool], scorer: str, variant: str, base: str, kind: str, languages: Sequence[str]
 ) -> tuple[np.ndarray, list[str]]:
     """Languages x prompts matrix of pass(variant) - pass(base) in {-1, 0, 1}; NaN where a pair is missing."""
+    import numpy as np
+
     prompts = sorted(
         {k[4] for k in outcomes if k[0] == scorer and k[1] == variant and k[2] == kind and k[3] in set(languages)}
     )
@@ -94,6 +97,8 @@ def welch(low: np.ndarray, high: np.ndarray) -> dict[str, float]:
 
 def cluster_bootstrap(mat: np.ndarray, is_low: np.ndarray, reps: int, seed: int) -> tuple[float, float]:
     """Percentile 95% CI of D, resampling languages within tier and prompts (columns) for all languages at once."""
+    import numpy as np
+
     rng = np.random.default_rng(seed)
     low_idx, high_idx = np.flatnonzero(is_low), np.flatnonzero(~is_low)
     n_cols = mat.shape[1]
@@ -123,6 +128,8 @@ def rate_contrast(
     seed: int = 0,
 ) -> dict[str, Any]:
     """D for one (scorer, variant, kind) with Welch CI/p and, when ``reps`` > 0, the cluster-bootstrap CI."""
+    import numpy as np
+
     languages = list(low_langs) + list(high_langs)
     mat, prompts = change_matrix(outcomes, scorer, variant, base, kind, languages)
     with np.errstate(invalid="ignore"):

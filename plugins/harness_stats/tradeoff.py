@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from harness.types import HarnessError, Statistic, StatResult
+from harness.types import Statistic, StatResult
 
 from . import plots
 from .memo import FITS, frames_digest
 from .mixed import NotEstimable, design_frames, three_way_sentence, tradeoff_lmm
+from .options import CheckedOptions, check_formula
 from .table import DESIGN_OPTIONS, design_options, safe_name, sig4
 
 #: p-values below this are reported as this bound ("p < 1e-16", as R prints "< 2e-16"): their digits
@@ -45,7 +46,7 @@ def _not_estimable(result: StatResult, why: str) -> StatResult:
     return result
 
 
-class _MixedModelStatistic(Statistic):
+class _MixedModelStatistic(CheckedOptions, Statistic):
     """The shared loop of both trade-off models: one fit per (scorer, family) frame, a coefficient table,
     a sentence per three-way term and a forest plot; subclasses say how to fit and summarise."""
 
@@ -152,13 +153,9 @@ class TradeoffStatistic(_MixedModelStatistic):
     default_options: Mapping[str, Any] = {**_MixedModelStatistic.default_options, "random": "", "lrt": False}
 
     def compute(self, rows: list[dict[str, Any]], options: Mapping[str, Any]) -> StatResult:
-        from .formula import DEFAULT_RANDOM, FormulaError, parse_random
+        from .formula import DEFAULT_RANDOM
 
-        random = str((options or {}).get("random") or DEFAULT_RANDOM)
-        try:
-            parse_random(random, {"item", "language", "variant", "kind", "tier"})
-        except FormulaError as exc:
-            raise HarnessError(f"tradeoff.random: {exc}") from None
+        check_formula("option tradeoff.random", (options or {}).get("random") or DEFAULT_RANDOM)  # also for API calls
         result = super().compute(rows, options)
         result.data.setdefault("contrasts", [])
         result.data.setdefault("f_test", [])

@@ -23,6 +23,7 @@ from harness.types import Statistic, StatResult
 
 from .interaction_plot import interaction
 from .intervals import holm
+from .options import CheckedOptions
 from .rate_contrast import METRIC_OF_KIND, outcome_index, rate_contrast
 from .table import (
     DESIGN_OPTIONS,
@@ -175,7 +176,7 @@ def rates_sentence(hm: Mapping[str, Any], hp: Mapping[str, Any], low: str, high:
     )
 
 
-class VerdictStatistic(Statistic):
+class VerdictStatistic(CheckedOptions, Statistic):
     """Per variant: the low-minus-high trade-off difference in reward points (LMM) and in HmR/HpR points."""
 
     name = "verdict"

@@ -81,13 +81,31 @@ def _recovered(reference, home: Path, out: Path) -> None:
 # ---------------------------------------------------------------------------------------- kill -9
 
 
+SLOW = "0.05"  # seconds per fake batch: the run lasts seconds, so a kill lands inside it
+
+
+@pytest.fixture(scope="module")
+def slow_run_seconds(tmp_path_factory) -> float:
+    """How long a whole slowed run takes on this machine: the random kills fall inside it."""
+    root = tmp_path_factory.mktemp("slow")
+    start = time.monotonic()
+    result = run_harness([*RUN, "--out", str(root / "run")], plugin_env(root / "home", FAKE_SLOW=SLOW))
+    assert result.returncode == 0, result.stderr
+    return time.monotonic() - start
+
+
 @pytest.mark.parametrize("trial", range(6))
-def test_kill9_at_a_random_time_then_resume(reference, tmp_path, trial):
+def test_kill9_at_a_random_time_then_resume(reference, slow_run_seconds, tmp_path, trial):
     home, out = tmp_path / "home", tmp_path / "run"
-    proc = popen_harness([*RUN, "--out", str(out)], plugin_env(home, FAKE_SLOW="0.02"))
-    time.sleep(random.Random(trial).uniform(0.3, 2.5))
+    proc = popen_harness([*RUN, "--out", str(out)], plugin_env(home, FAKE_SLOW=SLOW))
+    time.sleep(random.Random(trial).uniform(0.1, 0.7) * slow_run_seconds)
+    assert proc.poll() is None, f"the run finished before the kill (exit {proc.returncode}): nothing was interrupted"
     proc.send_signal(signal.SIGKILL)
     proc.communicate()
+    # the kill stopped a running run, with work left: store rows or outputs still missing
+    assert proc.returncode == -signal.SIGKILL, proc.returncode
+    complete = store_rows(home / "store.sqlite") == store_rows(reference["store"])
+    assert not (complete and all((out / n).is_file() for n in OUTPUTS)), "the kill came after the run's last write"
     _recovered(reference, home, out)
 
 

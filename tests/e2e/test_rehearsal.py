@@ -21,12 +21,12 @@ LANGS = ["sw", "wo", "qu", "en", "zh"]  # low and high; Wolof has no language-id
 @pytest.mark.ml
 @pytest.mark.stats
 @pytest.mark.slow
-def test_rehearsal_has_every_planned_row_per_language_and_kind(tmp_path, shared_data):
+def test_rehearsal_has_every_planned_row_per_language_and_kind(tmp_path, sample_data):
     out = tmp_path / "run"
     cmd = [sys.executable, "-c", "from harness.cli import main; main()", "run", "--suite", "xtreme-r",
            "--rehearse", "--limit", "1", "--langs", ",".join(LANGS), "--stats", "rates,fidelity",
            "--no-progress", "--out", str(out), "--store", str(tmp_path / "store.sqlite")]
-    env = {**os.environ, "HARNESS_DATA_DIR": str(shared_data), "PYTHONUNBUFFERED": "1"}
+    env = {**os.environ, "HARNESS_DATA_DIR": str(sample_data), "PYTHONUNBUFFERED": "1"}
     result = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
     rows = [json.loads(line) for line in (out / "table.jsonl").read_text(encoding="utf-8").splitlines()]

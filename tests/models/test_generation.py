@@ -15,9 +15,9 @@ pytestmark = pytest.mark.ml
 
 
 @pytest.fixture(scope="session")
-def prompts(shared_data) -> list[Prompt]:
+def prompts(sample_data) -> list[Prompt]:
     """The study's 50 helpful prompts (varied lengths, `Human:` transcripts), sorted by length like the runner."""
-    texts = json.loads((shared_data / "opt350m-paper" / "prompts" / "helpful_prompts.json").read_text())
+    texts = json.loads((sample_data / "opt350m-paper" / "prompts" / "helpful_prompts.json").read_text())
     ps = [Prompt("helpful", str(i), "en", "helpful", t) for i, t in enumerate(texts)]
     return sorted(ps, key=lambda p: len(p.text))
 

@@ -14,9 +14,9 @@ pytestmark = pytest.mark.ml
 
 
 @pytest.fixture(scope="module")
-def mixed(shared_data) -> list[Prompt]:
+def mixed(sample_data) -> list[Prompt]:
     """40 of the study's prompts, long and short interleaved (every batch mixes lengths)."""
-    texts = json.loads((shared_data / "opt350m-paper" / "prompts" / "helpful_prompts.json").read_text())
+    texts = json.loads((sample_data / "opt350m-paper" / "prompts" / "helpful_prompts.json").read_text())
     ps = sorted((Prompt("helpful", str(i), "en", "helpful", t) for i, t in enumerate(texts)), key=lambda p: len(p.text))
     return ps[::5] + ps[1::5] + ps[2::5] + ps[3::5]
 

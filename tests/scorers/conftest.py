@@ -1,4 +1,4 @@
-"""Shared fixtures for the scorer tests: real prompts/responses from ../shared/data and the tiny reward model."""
+"""Shared fixtures for the scorer tests: real prompts/responses (full data or samples) and the tiny reward model."""
 
 from __future__ import annotations
 
@@ -30,8 +30,8 @@ EXTRA_SCRIPTS = {
 
 
 @pytest.fixture(scope="session")
-def multijail(shared_data: Path) -> list[dict[str, str]]:
-    with open(shared_data / "multijail" / "MultiJail.csv", encoding="utf-8-sig", newline="") as fh:
+def multijail(sample_data: Path) -> list[dict[str, str]]:
+    with open(sample_data / "multijail" / "MultiJail.csv", encoding="utf-8-sig", newline="") as fh:
         return list(csv.DictReader(fh))
 
 
@@ -46,16 +46,16 @@ def study_responses(shared_data: Path) -> list[dict[str, str]]:
 
 
 @pytest.fixture(scope="session")
-def script_samples(shared_data: Path, multijail: list[dict[str, str]]) -> dict[str, str]:
-    """Real text in as many XTREME-R languages/scripts as the shared data holds, plus EXTRA_SCRIPTS."""
+def script_samples(sample_data: Path, multijail: list[dict[str, str]]) -> dict[str, str]:
+    """Real text in as many XTREME-R languages/scripts as the data holds, plus EXTRA_SCRIPTS."""
     out = dict(EXTRA_SCRIPTS)
     for lang in ("en", "zh", "it", "vi", "ar", "ko", "th", "bn", "sw", "jv"):
         out[lang] = multijail[3][lang]
-    for path in sorted((shared_data / "xquad").glob("xquad.*.json")):
+    for path in sorted((sample_data / "xquad").glob("xquad.*.json")):
         lang = path.name.split(".")[1]
         data = json.loads(path.read_text(encoding="utf-8"))
         out.setdefault(lang, data["data"][0]["paragraphs"][0]["qas"][0]["question"])
-    for path in sorted((shared_data / "xcopa").glob("test.*.jsonl")):
+    for path in sorted((sample_data / "xcopa").glob("test.*.jsonl")):
         lang = path.name.split(".")[1]
         first = json.loads(path.read_text(encoding="utf-8").splitlines()[0])
         out.setdefault(lang, first["premise"])

@@ -39,8 +39,8 @@ def test_registered_through_the_plugin_hook_and_import_is_cheap():
     assert heavy == "[]"
 
 
-def test_states_which_xtreme_r_languages_it_covers(shared_data):
-    tsv = (shared_data / "xtreme-r" / "languages.tsv").read_text(encoding="utf-8").splitlines()[1:]
+def test_states_which_xtreme_r_languages_it_covers(sample_data):
+    tsv = (sample_data / "xtreme-r" / "languages.tsv").read_text(encoding="utf-8").splitlines()[1:]
     assert sorted(line.split("\t")[0] for line in tsv) == sorted(XTREME_R)
     info = LangFidelityScorer().describe()
     assert info["metric"] == "probability"

@@ -54,10 +54,10 @@ def test_ranks_held_out_chosen_above_rejected_more_often_than_chance(tiny_loaded
     assert harmful >= 0.8
 
 
-def test_scores_real_hh_rlhf_harmless_pairs(tiny_loaded, shared_data):
+def test_scores_real_hh_rlhf_harmless_pairs(tiny_loaded, sample_data):
     """Real pairs are out of domain for a model this small: the accuracy is reported, near chance."""
     triples = []
-    with gzip.open(shared_data / "hh-rlhf" / "harmless-base" / "test.jsonl.gz", "rt", encoding="utf-8") as fh:
+    with gzip.open(sample_data / "hh-rlhf" / "harmless-base" / "test.jsonl.gz", "rt", encoding="utf-8") as fh:
         for line in fh:
             r = json.loads(line)
             pc, c = r["chosen"].rsplit(ASSISTANT, 1)
@@ -69,3 +69,23 @@ def test_scores_real_hh_rlhf_harmless_pairs(tiny_loaded, shared_data):
     acc = _accuracy(tiny_loaded, triples)
     print(f"tiny-reward hh-rlhf harmless-base test accuracy {acc:.3f} (n={len(triples)})")
     assert 0.0 <= acc <= 1.0 and len(triples) == 100
+
+
+def test_fingerprints_need_no_build_and_match_the_built_model(tiny_dir, tiny_ctx, tmp_path):
+    # a dry run fingerprints every scorer: on a cold HARNESS_HOME that must build nothing
+    from dataclasses import replace
+
+    from harness_scorers.resolve import resolve_model
+    from harness_scorers.reward import checkpoint_dtype
+    from harness_scorers.tiny_reward import BUILD_DTYPE, TinyRewardScorer
+    from harness_scorers.translate_test import TinyTranslateTestScorer
+
+    from harness.plugins import PluginHost
+
+    translators = PluginHost(entry_points=False, modules=["harness_sources.plugin"]).translators
+    cold = replace(tiny_ctx, home=tmp_path / "cold", translators=translators)
+    warm = replace(tiny_ctx, translators=translators)
+    for scorer in (TinyRewardScorer(), TinyTranslateTestScorer()):
+        assert scorer.fingerprint(cold) == scorer.fingerprint(warm), scorer.name
+    assert not (tmp_path / "cold").exists()
+    assert checkpoint_dtype(resolve_model(str(tiny_dir))) == BUILD_DTYPE  # what the pin declares unbuilt

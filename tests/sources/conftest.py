@@ -1,4 +1,4 @@
-"""Fixtures for the sources plugin: contexts on the real shared data and an in-memory cache."""
+"""Fixtures for the sources plugin: contexts on the real data (full or sample) and an in-memory cache."""
 
 from __future__ import annotations
 
@@ -27,11 +27,11 @@ class MemoryCache(Cache):
 
 
 @pytest.fixture
-def make_ctx(shared_data: Path, harness_home: Path):
-    """Build a Context the way the core does: real data dir, session HARNESS_HOME."""
+def make_ctx(sample_data: Path, harness_home: Path):
+    """Build a Context the way the core does: the real data (full or sample), session HARNESS_HOME."""
 
     def make(options: dict[str, Any] | None = None, **kw: Any) -> Context:
-        kw.setdefault("data_dir", shared_data)
+        kw.setdefault("data_dir", sample_data)
         kw.setdefault("home", harness_home)
         kw.setdefault("device", "cpu")
         return Context(options=dict(options or {}), **kw)

@@ -18,8 +18,8 @@ def cli():
 
 
 @pytest.fixture
-def run(cli, shared_data, monkeypatch):
-    monkeypatch.setenv("HARNESS_DATA_DIR", str(shared_data))
+def run(cli, sample_data, monkeypatch):
+    monkeypatch.setenv("HARNESS_DATA_DIR", str(sample_data))
 
     def invoke(*args):
         return CliRunner().invoke(cli, list(args), catch_exceptions=False)
@@ -60,6 +60,7 @@ def test_text_output_and_paper_selection(run):
     assert "Human: Is climate change raising temperatures" in res.stdout
 
 
+@pytest.mark.usefixtures("shared_data")  # the two items are of the study's full draw
 def test_diff_shows_where_paper_and_turns_differ(run):
     res = run("prompts", "--source", "hh-rlhf", "--suite", "paper", "--kind", "harmful", "--diff", "--json",
               "--set", "hh-rlhf.prompts_file=opt350m-paper/prompts/helpful_prompts.json")

@@ -26,15 +26,16 @@ def test_paper_selection_reproduces_the_study_exactly(make_ctx, shared_data):
     assert harmful[0].meta["seed"] == 100 and harmful[0].meta["selection"] == "paper"
 
 
-def test_keyword_filter_is_case_sensitive_substring_of_chosen(make_ctx):
+def test_keyword_filter_is_case_sensitive_substring_of_chosen(make_ctx, on_samples):
     src = HHRLHFSource()
     keywords = src.default_options["keywords"]
     pool = [r for r in src._records("harmless-base", make_ctx()) if any(k in r["chosen"] for k in keywords)]
-    assert len(pool) == 192
+    assert len(pool) == (60 if on_samples else 192)
     assert not any("Kill" in r["chosen"] and not any(k in r["chosen"] for k in ("kill", "murder", "rape"))
                    for r in pool)
 
 
+@pytest.mark.usefixtures("shared_data")  # the two items are of the study's full draw
 def test_turns_removes_the_whole_final_assistant_turn_and_differs_on_two_items(make_ctx):
     src = HHRLHFSource()
     ctx = make_ctx({"prompts_file": HELPFUL_FILE, "seed": 100})
@@ -80,7 +81,7 @@ def test_no_data_dir_and_no_hub_is_a_clear_error(make_ctx):
         HHRLHFSource().load("en", make_ctx({"kinds": ["harmful"]}, data_dir=None))
 
 
-def test_prompts_file_objects_and_bad_options(make_ctx, tmp_path):
+def test_prompts_file_objects_and_bad_options(make_ctx, tmp_path, on_samples):
     f = tmp_path / "mine.json"
     f.write_text(json.dumps([{"prompt": "Human: a?"}, "Human: b?"]))
     ps = HHRLHFSource().load("en", make_ctx({"prompts_file": str(f), "prompts_kind": "harmful", "kinds": ["harmful"]}))
@@ -88,7 +89,7 @@ def test_prompts_file_objects_and_bad_options(make_ctx, tmp_path):
                                                            ("mine-1", "harmful", "Human: b?")]
     with pytest.raises(HarnessError, match="selection"):
         HHRLHFSource().load("en", make_ctx({"selection": "nope"}))
-    with pytest.raises(HarnessError, match="only 192"):
+    with pytest.raises(HarnessError, match=f"only {60 if on_samples else 192}"):
         HHRLHFSource().load("en", make_ctx({"kinds": ["harmful"], "n": 500}))
 
 

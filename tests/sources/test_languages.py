@@ -10,8 +10,8 @@ from harness_sources.languages import languages, tier_schemes
 from harness.plugins import PluginHost
 
 
-def test_fifty_languages_match_the_facts_file(shared_data):
-    with open(shared_data / "xtreme-r" / "languages.tsv", encoding="utf-8") as fh:
+def test_fifty_languages_match_the_facts_file(sample_data):
+    with open(sample_data / "xtreme-r" / "languages.tsv", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh, delimiter="\t"))
     facts = {r["iso639_1"]: (r["name"], int(r["joshi_class"]), tuple(r["xtreme_r_tasks"].split(","))) for r in rows}
     ours = {lang.code: (lang.name, lang.joshi_class, lang.tasks) for lang in languages()}

@@ -26,15 +26,15 @@ def root(tmp_path):
     return tmp_path / "data"
 
 
-def test_truncated_gzip(root, shared_data, make_ctx):
+def test_truncated_gzip(root, sample_data, make_ctx):
     path = root / "hh-rlhf/harmless-base/test.jsonl.gz"
     path.parent.mkdir(parents=True)
-    data = (shared_data / "hh-rlhf/harmless-base/test.jsonl.gz").read_bytes()
+    data = (sample_data / "hh-rlhf/harmless-base/test.jsonl.gz").read_bytes()
     path.write_bytes(data[: len(data) // 2])
     _expect(lambda: HHRLHFSource().load("en", make_ctx({"kinds": ["harmful"]}, data_dir=root)), path, "truncated")
 
 
-def test_missing_column_in_jsonl_and_csv(root, shared_data, make_ctx):
+def test_missing_column_in_jsonl_and_csv(root, sample_data, make_ctx):
     hh = root / "hh-rlhf/harmless-base/test.jsonl.gz"
     hh.parent.mkdir(parents=True)
     with gzip.open(hh, "wt", encoding="utf-8") as fh:
@@ -43,7 +43,7 @@ def test_missing_column_in_jsonl_and_csv(root, shared_data, make_ctx):
 
     mj = root / "multijail/MultiJail.csv"
     mj.parent.mkdir(parents=True)
-    text = (shared_data / "multijail/MultiJail.csv").read_text(encoding="utf-8-sig")
+    text = (sample_data / "multijail/MultiJail.csv").read_text(encoding="utf-8-sig")
     lines = [",".join(line.split(",")[:-1]) if i == 0 else line for i, line in enumerate(text.splitlines())]
     mj.write_text("\n".join(lines) + "\n", encoding="utf-8")  # header lost its last column, jv
     _expect(lambda: MultiJailSource().load("jv", make_ctx(data_dir=root)), mj, "jv")
@@ -66,15 +66,15 @@ def test_empty_files(root, make_ctx):
         _expect(load, path, "empty")
 
 
-def test_wrong_encoding(root, shared_data, make_ctx):
+def test_wrong_encoding(root, sample_data, make_ctx):
     mj = root / "multijail/MultiJail.csv"
     mj.parent.mkdir(parents=True)
-    mj.write_bytes((shared_data / "multijail/MultiJail.csv").read_text(encoding="utf-8-sig").encode("utf-16"))
+    mj.write_bytes((sample_data / "multijail/MultiJail.csv").read_text(encoding="utf-8-sig").encode("utf-16"))
     _expect(lambda: MultiJailSource().load("en", make_ctx(data_dir=root)), mj, "UTF-8")
 
     xc = root / "xcopa/test.ht.jsonl"  # Haitian Creole has ò and è: latin-1 bytes are not UTF-8
     xc.parent.mkdir(parents=True)
-    xc.write_bytes((shared_data / "xcopa/test.ht.jsonl").read_text(encoding="utf-8").encode("latin-1"))
+    xc.write_bytes((sample_data / "xcopa/test.ht.jsonl").read_text(encoding="utf-8").encode("latin-1"))
     _expect(lambda: XCOPASource().load("ht", make_ctx(data_dir=root)), xc, "UTF-8")
 
 
@@ -87,7 +87,7 @@ def test_not_json_and_not_squad(root, make_ctx):
     _expect(lambda: XQuADSource().load("de", make_ctx(data_dir=root)), xq, "SQuAD")
 
 
-def test_no_local_file_and_offline_hub(root, make_ctx, shared_data):
+def test_no_local_file_and_offline_hub(root, make_ctx):
     root.mkdir()
     with pytest.raises(HarnessError) as err:
         MLQASource().load("de", make_ctx(data_dir=root))

@@ -22,6 +22,7 @@ COUNTS = [  # upstream documentation: MultiJail 315 prompts, XQuAD 1,190 questio
 
 
 @pytest.mark.parametrize(("cls", "count", "langs"), COUNTS, ids=lambda v: getattr(v, "name", None))
+@pytest.mark.usefixtures("shared_data")
 def test_full_counts_and_parallel_ids(cls, count, langs, make_ctx):
     src = cls()
     ctx = make_ctx({"n": 0})
@@ -61,8 +62,8 @@ def test_multijail_reads_the_bom_header_and_texts(make_ctx):
     assert by_lang["en"][0].meta["origin"] == "anthropics"
 
 
-def test_xquad_prompt_is_context_then_question(make_ctx, shared_data):
-    data = json.loads((shared_data / "xquad/xquad.de.json").read_text(encoding="utf-8"))
+def test_xquad_prompt_is_context_then_question(make_ctx, sample_data):
+    data = json.loads((sample_data / "xquad/xquad.de.json").read_text(encoding="utf-8"))
     para = data["data"][0]["paragraphs"][0]
     qa = para["qas"][0]
     p = {p.prompt_id: p for p in XQuADSource().load("de", make_ctx({"n": 0}))}[f"xquad-{qa['id']}"]
@@ -97,10 +98,10 @@ def test_demo_prompts_are_parallel_in_three_high_and_three_low_languages(make_ct
         assert len({per_lang[lang][i].text for lang in langs}) == len(langs)
 
 
-def test_fingerprint_follows_data_bytes(make_ctx, shared_data, tmp_path):
+def test_fingerprint_follows_data_bytes(make_ctx, sample_data, tmp_path):
     root = tmp_path / "data"
     (root / "xcopa").mkdir(parents=True)
-    shutil.copy(shared_data / "xcopa/test.ht.jsonl", root / "xcopa/test.ht.jsonl")
+    shutil.copy(sample_data / "xcopa/test.ht.jsonl", root / "xcopa/test.ht.jsonl")
     src = XCOPASource()
     before = src.fingerprint("ht", make_ctx(data_dir=root))
     assert before == src.fingerprint("ht", make_ctx())  # same bytes, another folder
@@ -117,6 +118,6 @@ def test_missing_language_without_translator_says_how_to_fill_it(make_ctx):
         MultiJailSource().languages(make_ctx({"translate": "nope"}))
 
 
-def test_too_many_requested_is_an_error(make_ctx):
-    with pytest.raises(HarnessError, match="only 500"):
+def test_too_many_requested_is_an_error(make_ctx, on_samples):
+    with pytest.raises(HarnessError, match=f"only {60 if on_samples else 500}"):
         XCOPASource().load("ht", make_ctx({"n": 600}))
