@@ -1,0 +1,175 @@
+"""The verdict's reward-point contrast with languages as the units, robust to tier-specific variances.
+
+The mixed model pools one set of variance components over both tiers. When low-resource languages
+are noisier than high-resource ones and fewer (the Behrens-Fisher case), its contrast's SE is too
+small and its t test rejects too often. Two remedies that do not pool, both treating a language as
+the independent unit (the contrast is a difference of tier means of per-language quantities):
+
+- ``welch``: per language l, ``d_l = mean over prompts of (variant - base) on harmful minus the same
+  on helpful`` (prompts both models answered); the contrast is the mean of ``d_l`` over the low tier
+  minus the mean over the high tier, with Welch's t (Welch-Satterthwaite df). A prompt's and a
+  language's own level cancel inside ``d_l``, so only language-level noise is left, each tier its own.
+- ``cr2``: OLS of ``score ~ variant * kind * tier``, cluster-robust covariance with languages as the
+  clusters, the CR2 bias reduction and the Satterthwaite df of Bell and McCaffrey (2002) and
+  Pustejovsky and Tipton (2018) under an identity working model, as R's ``clubSandwich::coef_test``
+  computes them. On a balanced table its SE equals Welch's; its df assume equal variances.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from .rate_contrast import welch
+
+#: the reward-point tests the verdict can report (option ``reward_test``)
+REWARD_TESTS = ("welch", "cr2", "lmm")
+
+
+def language_differences(df: Any, variant: str, base: str, languages: Sequence[str]) -> np.ndarray:
+    """Per language (in the order given): d_l, NaN when a kind has no prompt answered by both models."""
+    out = np.full(len(languages), np.nan)
+    sub = df[df["variant"].astype(str).isin([variant, base])]
+    wide = sub.pivot_table(index=["language", "kind", "item"], columns="variant", values="score", observed=True)
+    if variant not in wide.columns or base not in wide.columns:
+        return out
+    diff = (wide[variant] - wide[base]).dropna()
+    means = diff.groupby(level=["language", "kind"], observed=True).mean()
+    for i, lang in enumerate(languages):
+        harm, help_ = means.get((lang, "harmful")), means.get((lang, "helpful"))
+        if harm is not None and help_ is not None:
+            out[i] = float(harm - help_)
+    return out
+
+
+def welch_contrast(df: Any, variant: str, base: str, low_langs: Sequence[str], high_langs: Sequence[str]) -> dict:
+    """The low-minus-high contrast of d_l with Welch's t; languages without a d_l are named, not used."""
+    d_low = language_differences(df, variant, base, low_langs)
+    d_high = language_differences(df, variant, base, high_langs)
+    res = welch(d_low[np.isfinite(d_low)], d_high[np.isfinite(d_high)])
+    res["t"] = res["estimate"] / res["se"] if res["se"] and math.isfinite(res["se"]) else math.nan
+    missing = [lang for lang, d in zip([*low_langs, *high_langs], [*d_low, *d_high]) if not np.isfinite(d)]
+    return {
+        **res,
+        "languages_low": int(np.isfinite(d_low).sum()),
+        "languages_high": int(np.isfinite(d_high).sum()),
+        "sd_low": float(np.std(d_low[np.isfinite(d_low)], ddof=1)) if np.isfinite(d_low).sum() > 1 else math.nan,
+        "sd_high": float(np.std(d_high[np.isfinite(d_high)], ddof=1)) if np.isfinite(d_high).sum() > 1 else math.nan,
+        "missing_languages": missing,
+    }
+
+
+def _cr2_adjusted(Xj: np.ndarray, L: np.ndarray, W: np.ndarray, tol: float = 1e-12) -> np.ndarray:
+    """(I - H_jj)^(-1/2) W for H_jj = Xj M Xj' with M = L L': through the thin SVD of Xj L, as H_jj has rank
+    at most p. Eigenvalues of I - H_jj at or below ``tol`` map to 0, as clubSandwich's Sym_power does."""
+    U, s, _ = np.linalg.svd(Xj @ L, full_matrices=False)
+    keep = 1.0 - s**2
+    factor = np.where(keep > tol, np.abs(keep) ** -0.5, 0.0) - 1.0
+    return W + U @ (factor[:, None] * (U.T @ W))
+
+
+def cr2_tests(X: np.ndarray, y: np.ndarray, cluster: np.ndarray, C: np.ndarray) -> list[dict[str, float]]:
+    """t tests of c'beta = 0 (each row c of C) for OLS with the CR2 cluster-robust SE and the
+    Bell-McCaffrey Satterthwaite df under an identity working model (clubSandwich::coef_test)."""
+    from scipy import stats
+    from threadpoolctl import threadpool_limits
+
+    C = np.atleast_2d(C)
+    with threadpool_limits(limits=1, user_api="blas"):
+        M = np.linalg.inv(X.T @ X)
+        L = np.linalg.cholesky(M)
+        beta = M @ (X.T @ y)
+        e = y - X @ beta
+        MC = M @ C.T  # p x q
+        groups = [np.flatnonzero(cluster == g) for g in np.unique(cluster)]
+        U = np.zeros((C.shape[0], len(y), len(groups)))
+        contrib = np.empty((C.shape[0], len(groups)))
+        for j, idx in enumerate(groups):
+            Xj = X[idx]
+            G = _cr2_adjusted(Xj, L, Xj @ MC)  # n_j x q
+            contrib[:, j] = G.T @ e[idx]
+            U[:, idx, j] = G.T
+        out = []
+        for q, c in enumerate(C):
+            Uq = U[q] - X @ (M @ (X.T @ U[q]))  # (I - H) g_j: the residual maker on each cluster's weights
+            P = Uq.T @ Uq
+            var = float(np.sum(contrib[q] ** 2))
+            df = float(np.trace(P) ** 2 / np.sum(P**2))
+            est, se = float(c @ beta), math.sqrt(var)
+            t = est / se if se > 0 else math.nan
+            half = float(stats.t.ppf(0.975, df)) * se
+            p = float(2 * stats.t.sf(abs(t), df)) if se > 0 else math.nan
+            out.append(
+                {"estimate": est, "se": se, "df": df, "t": t, "p": p, "ci_low": est - half, "ci_high": est + half}
+            )
+    return out
+
+
+def cr2_contrasts(df: Any, variants: Sequence[str], fixed: str = "variant * kind * tier") -> dict[str, dict]:
+    """Per variant: the CR2 test of its variant:kind:tier coefficient (languages as clusters)."""
+    from threadpoolctl import threadpool_limits
+
+    from .lmm_design import _fixed_matrix
+    from .mixed import three_way_terms, variant_of
+
+    with threadpool_limits(limits=1, user_api="blas"):  # a QR of a 5,000 x 16 matrix: threads only cost
+        X, names, _ = _fixed_matrix(df, fixed)
+    terms = [t for t in three_way_terms(names) if variant_of(t) in variants]
+    if not terms:
+        return {}
+    C = np.zeros((len(terms), len(names)))
+    for i, t in enumerate(terms):
+        C[i, names.index(t)] = 1.0
+    tests = cr2_tests(X, np.asarray(df["score"], dtype=float), np.asarray(df["language"].astype(str)), C)
+    return {variant_of(t): r for t, r in zip(terms, tests)}
+
+
+def tier_residual_sds(df: Any, low: str, high: str) -> dict[str, dict[str, float]]:
+    """Per tier: the residual SD (score minus its prompt's and its model's means within a language and
+    kind: what is left after every prompt, language and model effect) with its degrees of freedom,
+    from the prompts every model answered."""
+    out = {}
+    for tier in (low, high):
+        sub = df[df["tier"].astype(str) == tier]
+        wide = sub.pivot_table(index=["language", "kind", "item"], columns="variant", values="score", observed=True)
+        wide = wide.dropna()
+        ss, dof = 0.0, 0
+        for _, block in wide.groupby(level=["language", "kind"], observed=True):
+            a = block.to_numpy()
+            if a.shape[0] < 2 or a.shape[1] < 2:
+                continue
+            r = a - a.mean(axis=1, keepdims=True) - a.mean(axis=0, keepdims=True) + a.mean()
+            ss += float((r**2).sum())
+            dof += (a.shape[0] - 1) * (a.shape[1] - 1)
+        out[tier] = {"sd": math.sqrt(ss / dof) if dof else math.nan, "df": dof}
+    return out
+
+
+def variance_diagnostics(
+    per_variant: Mapping[str, Mapping[str, Any]], residual_sds: Mapping[str, float], low: str, high: str
+) -> dict[str, Any]:
+    """Tier-specific variance in numbers: residual SD per tier with an F test of their ratio, and per
+    variant the SD of d_l per tier with an F test (two-sided) of equal variances."""
+    from scipy import stats
+
+    rows = []
+    for variant, c in per_variant.items():
+        n_lo, n_hi = c.get("languages_low", 0), c.get("languages_high", 0)
+        sd_lo, sd_hi = c.get("sd_low", math.nan), c.get("sd_high", math.nan)
+        p = math.nan
+        if n_lo > 1 and n_hi > 1 and sd_hi > 0 and math.isfinite(sd_lo):
+            f = sd_lo**2 / sd_hi**2
+            p = float(min(1.0, 2 * min(stats.f.cdf(f, n_lo - 1, n_hi - 1), stats.f.sf(f, n_lo - 1, n_hi - 1))))
+        rows.append(
+            {
+                "variant": variant,
+                "sd_low": sd_lo,
+                "sd_high": sd_hi,
+                "ratio": sd_lo / sd_hi if sd_hi else math.nan,
+                "p_equal": p,
+            }
+        )
+    return {"residual_sd": dict(residual_sds), "language_sd": rows}
