@@ -4,8 +4,9 @@
     python benchmarks/verdict_variance.py summary results/verdict_variance.jsonl
 
 `run` draws --n null tables (no three-way effect) per scenario and shape and tests every variant's
-low-minus-high contrast three ways: the mixed model the verdict fitted so far (`lmm`: pooled variance
-components, Satterthwaite t), Welch's t over per-language differences (`welch`) and OLS with a CR2
+low-minus-high contrast four ways: the mixed model the verdict fitted so far (`lmm`: pooled variance
+components, Satterthwaite t), one mixed model per tier (`lmm_tier`: every variance component
+tier-specific, harness_stats.tier_lmm), Welch's t over per-language differences (`welch`) and OLS with a CR2
 cluster-robust SE, languages as clusters, Bell-McCaffrey df (`cr2`). One JSON line per table (resumable:
 tables already in the file are skipped). `summary` prints type-I error and coverage of the 95% CI with
 Monte Carlo SEs (tables are the clusters: a table's variants share its base model), and power at the
@@ -31,7 +32,7 @@ from pathlib import Path
 import numpy as np
 from harness_stats.verdict_sim import VerdictDesign, simulate_table
 
-METHODS = ("lmm", "welch", "cr2")
+METHODS = ("lmm", "lmm_tier", "welch", "cr2")
 #: the issue's components: language 0.4, item 0.7, language:item 0.3, language:variant 0.3
 BASE = VerdictDesign(
     variants=3,
@@ -44,7 +45,7 @@ BASE = VerdictDesign(
 ).null()
 SHAPES = {
     "study": {"languages_per_tier": 20, "low_languages": 13, "items_per_kind": 20},
-    "demo": {"languages_per_tier": 3, "low_languages": 3, "items_per_kind": 10},
+    "demo": {"languages_per_tier": 4, "low_languages": 3, "items_per_kind": 10},  # its 3 low + 4 high languages
 }
 LANGUAGE_LEVEL = ("language", "language:item", "variant:language", "variant:language:kind")
 SCENARIOS = {  # name: changes to the null design (SD factors apply in the low tier only)
@@ -59,7 +60,7 @@ SCENARIOS = {  # name: changes to the null design (SD factors apply in the low t
         "fewer_low": True,
     },
 }
-EFFECTS = (0.5, 1.0, 2.0)
+EFFECTS = (0.25, 0.5, 1.0, 2.0)
 
 
 def design_for(shape: str, scenario: str) -> VerdictDesign:
@@ -75,6 +76,7 @@ def test_table(rows: list[dict]) -> dict[str, list[dict]]:
     """Every variant's contrast by each method: estimate, se, df (and whether the LMM converged)."""
     from harness_stats.language_contrast import cr2_contrasts, welch_contrast
     from harness_stats.mixed import design_frames, three_way_contrasts
+    from harness_stats.tier_lmm import tier_contrasts
 
     frame = design_frames(rows, {})[0]
     df = frame["frame"]
@@ -85,13 +87,16 @@ def test_table(rows: list[dict]) -> dict[str, list[dict]]:
     fit = three_way_contrasts(frame, None, check=False)  # the verdict's fit and contrasts, minus lme4's checks
     lmm = {c["variant"]: c for c in fit["contrasts"]}
     cr2 = cr2_contrasts(df, variants)
+    tier = tier_contrasts(frame)
     out: dict[str, list[dict]] = {m: [] for m in METHODS}
     for v in variants:
         w = welch_contrast(df, v, frame["base"], low, high)
-        for method, c in (("lmm", lmm.get(v)), ("welch", w), ("cr2", cr2.get(v))):
+        for method, c in (("lmm", lmm.get(v)), ("lmm_tier", tier.get(v)), ("welch", w), ("cr2", cr2.get(v))):
             rec = {"variant": v, **{k: (c or {}).get(k, math.nan) for k in ("estimate", "se", "df")}}
             if method == "lmm":
                 rec["converged"] = fit["converged"]
+            if method == "lmm_tier":
+                rec["converged"] = (c or {}).get("converged", False)
             out[method].append(rec)
     return out
 

@@ -26,7 +26,7 @@ import numpy as np
 from .rate_contrast import welch
 
 #: the reward-point tests the verdict can report (option ``reward_test``)
-REWARD_TESTS = ("welch", "cr2", "lmm")
+REWARD_TESTS = ("lmm_tier", "welch", "cr2", "lmm")
 
 
 def language_differences(df: Any, variant: str, base: str, languages: Sequence[str]) -> np.ndarray:
@@ -148,28 +148,72 @@ def tier_residual_sds(df: Any, low: str, high: str) -> dict[str, dict[str, float
     return out
 
 
-def variance_diagnostics(
-    per_variant: Mapping[str, Mapping[str, Any]], residual_sds: Mapping[str, float], low: str, high: str
-) -> dict[str, Any]:
-    """Tier-specific variance in numbers: residual SD per tier with an F test of their ratio, and per
-    variant the SD of d_l per tier with an F test (two-sided) of equal variances."""
+def _equal_variance_p(sd_a: float, df_a: int, sd_b: float, df_b: int) -> float:
+    """Two-sided F test of equal variances (normal theory: heavy tails make it reject more often)."""
     from scipy import stats
 
-    rows = []
-    for variant, c in per_variant.items():
-        n_lo, n_hi = c.get("languages_low", 0), c.get("languages_high", 0)
-        sd_lo, sd_hi = c.get("sd_low", math.nan), c.get("sd_high", math.nan)
-        p = math.nan
-        if n_lo > 1 and n_hi > 1 and sd_hi > 0 and math.isfinite(sd_lo):
-            f = sd_lo**2 / sd_hi**2
-            p = float(min(1.0, 2 * min(stats.f.cdf(f, n_lo - 1, n_hi - 1), stats.f.sf(f, n_lo - 1, n_hi - 1))))
-        rows.append(
-            {
-                "variant": variant,
-                "sd_low": sd_lo,
-                "sd_high": sd_hi,
-                "ratio": sd_lo / sd_hi if sd_hi else math.nan,
-                "p_equal": p,
-            }
-        )
-    return {"residual_sd": dict(residual_sds), "language_sd": rows}
+    if not (df_a > 0 and df_b > 0 and sd_b > 0 and math.isfinite(sd_a)):
+        return math.nan
+    f = sd_a**2 / sd_b**2
+    return float(min(1.0, 2 * min(stats.f.cdf(f, df_a, df_b), stats.f.sf(f, df_a, df_b))))
+
+
+def frame_contrasts(frame: Mapping[str, Any], test: str, random: str = "") -> list[dict[str, Any]]:
+    """Per aligned variant of one analysis frame (mixed.design_frames): the contrast by ``test``
+    ('welch', 'cr2' or 'lmm_tier': one mixed model per tier with the random formula ``random``) with
+    the per-tier SDs of d_l, the languages used and the ones left out."""
+    from .mixed import NotEstimable
+    from .tier_lmm import tier_contrasts
+
+    df, base, low, high = frame["frame"], frame["base"], frame["low"], frame["high"]
+    tiers = dict(zip(df["language"].astype(str), df["tier"].astype(str)))
+    low_langs = sorted(lang for lang, t in tiers.items() if t == low)
+    high_langs = sorted(lang for lang, t in tiers.items() if t == high)
+    variants = sorted(str(v) for v in df["variant"].cat.categories if str(v) != base)
+    other, why = {}, "fewer than two languages with both prompt kinds answered in a tier"
+    if test == "cr2":
+        other = cr2_contrasts(df, variants)
+    elif test == "lmm_tier":
+        try:
+            other = tier_contrasts(frame, random, check=True)
+        except NotEstimable as exc:
+            why = f"a tier's mixed model could not be fitted: {exc}"
+    out = []
+    for v in variants:
+        w = welch_contrast(df, v, base, low_langs, high_langs)
+        res = w if test == "welch" else other.get(v, {})
+        c = {
+            "scorer": frame["scorer"],
+            "variant": v,
+            "base": base,
+            "test": test,
+            **{k: res.get(k, math.nan) for k in ("estimate", "se", "df", "t", "p", "ci_low", "ci_high")},
+            **{k: w[k] for k in ("languages_low", "languages_high", "sd_low", "sd_high", "missing_languages")},
+        }
+        c["reported"] = all(isinstance(c[k], float) and math.isfinite(c[k]) for k in ("estimate", "se", "p"))
+        if test == "lmm_tier" and res:
+            keep = ("df_low", "df_high", "residual_sd_low", "residual_sd_high", "converged", "random", "warnings")
+            c.update({k: res[k] for k in keep})
+            c["reported"] = c["reported"] and res["converged"]
+            why = why if res["converged"] else "a tier's mixed model did not converge"
+        if not c["reported"]:
+            c["why_not"] = why
+        c["p_equal_sd"] = _equal_variance_p(c["sd_low"], c["languages_low"] - 1, c["sd_high"], c["languages_high"] - 1)
+        out.append(c)
+    return out
+
+
+def frame_variances(frame: Mapping[str, Any]) -> dict[str, Any]:
+    """The residual SD of each tier (tier_residual_sds) with the F test of their ratio."""
+    sds = tier_residual_sds(frame["frame"], frame["low"], frame["high"])
+    lo, hi = sds[frame["low"]], sds[frame["high"]]
+    return {
+        "scorer": frame["scorer"],
+        "family": frame["family"],
+        "sd_low": lo["sd"],
+        "sd_high": hi["sd"],
+        "df_low": lo["df"],
+        "df_high": hi["df"],
+        "ratio": lo["sd"] / hi["sd"] if hi["sd"] else math.nan,
+        "p": _equal_variance_p(lo["sd"], lo["df"], hi["sd"], hi["df"]),
+    }

@@ -12,6 +12,12 @@ the LMM contrast's truth is ``effect``. Every score is normal with the same tota
 cell's pass rate over random languages and prompts is Phi((mu - threshold) / s): the rate contrast's
 truth is exact (:func:`rate_truth`). Null tables have no tier effect at all, so both truths are 0.
 
+Optional parts of the design (off by default, so the plain design keeps its draws): a
+variant:language:kind component, SD factors for the low tier (``low_scale``: residual and each
+language-level component), Student-t residuals (``residual_df``) and unequal tier sizes
+(``low_languages``): the null scenarios of benchmarks/verdict_variance.py. Under them the rate
+truths are no longer exact (a tier's total SD differs), so use them for the reward-point contrast.
+
 Every table goes through the ``verdict`` statistic itself.
 """
 
@@ -153,7 +159,7 @@ def run(
         rng = np.random.default_rng([seed, i, int(round(effect * 1000))])
         data = stat.compute(simulate_table(rng, effect, design), opts).data
         found = {c["metric"]: c for c in data["rates"] if c["variant"] == "v1"}
-        found["lmm"] = next((c for c in data["lmm"] if c["variant"] == "v1" and c.get("reported")), None)
+        found["lmm"] = next((c for c in data["reward_points"] if c["variant"] == "v1" and c.get("reported")), None)
         for key, c in found.items():
             if c is None or not math.isfinite(c.get("ci_low", math.nan)):
                 continue
@@ -191,7 +197,7 @@ def report(
         f"HpR {planted['truth']['HpR']:+.2f} pts (MC SE of a 95% coverage: {mc:.3f})",
     ]
     for key, label in (
-        ("lmm", "LMM contrast (reward points)"),
+        ("lmm", "reward-point contrast (the verdict's reward_test)"),
         ("HmR", "rate contrast, HmR"),
         ("HpR", "rate contrast, HpR"),
     ):
