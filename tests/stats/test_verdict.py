@@ -114,22 +114,14 @@ def test_a_difference_that_prints_as_zero_is_the_same_not_larger_or_smaller():
     from harness_stats.verdict import lmm_sentence, rates_sentence
 
     def rate(estimate: float) -> dict:
-        return {
-            "base": "b",
-            "variant": "v",
-            "estimate": estimate,
-            "se": 1.0,
-            "change_low": 10.0,
-            "change_high": 10.0 - estimate,
-            "ci_low": -5.0,
-            "ci_high": 5.0,
-            "p_holm": 1.0,
-        }
+        return {"base": "b", "variant": "v", "estimate": estimate, "se": 1.0, "change_low": 10.0,
+                "change_high": 10.0 - estimate, "ci_low": -5.0, "ci_high": 5.0, "p_holm": 1.0}
 
     text = rates_sentence(rate(-0.04), rate(8.3), "low", "high")
     assert "HmR (harmlessness) change is the same in low- as in high-resource languages" in text
     assert "HpR (helpfulness) change is 8.3 percentage points larger in low- than in high-resource" in text
-    lmm = {"reported": True, "variant": "v", "base": "b", "scorer": "s", "ci_low": -1.0, "ci_high": 1.0, "p_holm": 0.5}
+    lmm = {"reported": True, "variant": "v", "base": "b", "scorer": "s", "ci_low": -1.0, "ci_high": 1.0,
+           "p_holm": 0.5}
     assert "is the same in low-resource as in high-resource" in lmm_sentence({**lmm, "estimate": 0.004}, "low", "high")
     assert "0.55 reward points smaller in low-resource" in lmm_sentence({**lmm, "estimate": -0.55}, "low", "high")
 
