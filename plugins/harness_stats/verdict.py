@@ -343,6 +343,17 @@ class VerdictStatistic(Statistic):
             else ""
         )
         variance = variance_sentence(variances, points, low, high)
+        for v in variances:
+            if v["p"] < 0.05:
+                remedy = {
+                    "lmm": "the pooled model (reward_test=lmm) assumes them equal and rejects too often when the "
+                    "smaller tier is the noisier: consider reward_test=lmm_tier",
+                    "cr2": "CR2's SE keeps each tier's own, its df assume equal variances",
+                }.get(test, f"the reward-point test ({test}) keeps each tier's own")
+                result.warnings.append(
+                    f"verdict ({v['scorer']}): the tiers' residual variances differ: SD {v['sd_low']:.3g} in {low} "
+                    f"vs {v['sd_high']:.3g} in {high} (ratio {v['ratio']:.2f}, F test {_p(v['p'])}); {remedy}"
+                )
         assumptions = (
             f"What this assumes: reward points: {tested}.{beside} Rate differences treat "
             "the languages of a tier as independent draws and average each language's change over the prompts "

@@ -165,6 +165,9 @@ def test_the_report_says_with_numbers_when_the_low_tier_is_noisier(noisy_low):
     assert v["p"] < 0.001
     assert f"residual SD {v['sd_low']:.3g} in low- vs {v['sd_high']:.3g} in high-resource" in result.headline
     assert "they differ" in result.headline and "Tier variances" in result.data["assumptions"]
+    assert any("residual variances differ" in w and "keeps each tier's own" in w for w in result.warnings)
+    pooled = VerdictStatistic().compute(noisy_low, {"bootstrap_reps": 0, "reward_test": "lmm"})
+    assert any("consider reward_test=lmm_tier" in w for w in pooled.warnings)
 
 
 def test_every_reward_test_is_an_option_and_a_wrong_one_is_named(noisy_low):
