@@ -4,11 +4,11 @@ Does each variant's harmlessness/helpfulness trade-off differ between low- and h
 languages? Per reward scorer and aligned variant (against its family's base model):
 
 - reward points: [(variant - base) on harmful minus on helpful] in the low tier minus the same in the
-  high tier. By default (option ``reward_test``: welch) the mean of the per-language differences d_l
-  over the low tier minus that over the high tier, Welch's t over languages, so each tier keeps its own
-  variance (language_contrast.py); ``cr2``: OLS with a CR2 cluster-robust SE; ``lmm``: the contrast
-  of the `tradeoff` mixed model, which pools each variance component over both tiers and rejects too
-  often when the smaller tier is the noisier one (benchmarks/verdict_variance.py). The mixed model's
+  high tier. By default (option ``reward_test``: lmm_tier) from one mixed model per tier, so each tier
+  keeps its own variance components (tier_lmm.py); ``welch``: Welch's t over per-language differences;
+  ``cr2``: OLS with a CR2 cluster-robust SE (language_contrast.py); ``lmm``: the contrast of the
+  `tradeoff` mixed model, which pools each variance component over both tiers and rejects too often
+  when the smaller tier is the noisier one (benchmarks/verdict_variance.py). The pooled model's
   contrast is kept beside the reported one, and the per-tier residual SDs are reported;
 - percentage points: the change from base to variant in HmR and in HpR, low tier minus high tier
   (rate_contrast.py), with a CI and p that treat languages as the independent units.
@@ -287,9 +287,8 @@ class VerdictStatistic(Statistic):
         else:
             points = clustered
             _holm_by(points, lambda c: c["scorer"])
-            result.warnings += [
-                f"verdict (reward points, {test}): {w}" for c in points[:1] for w in c.get("warnings", [])
-            ]
+            notes = {(c["scorer"], w) for c in points for w in c.get("warnings", [])}
+            result.warnings += [f"verdict (reward points, {test}, {scorer}): {w}" for scorer, w in sorted(notes)]
         _holm_by(rates, lambda c: (c["scorer"], c["metric"]))
         sentences = []
         for scorer in sorted(distinct(reward, "scorer")) or [""]:
