@@ -245,15 +245,14 @@ class VerdictStatistic(Statistic):
         "lmm": {},
     }
 
+    def check_options(self, options: Mapping[str, Any]) -> None:
+        """Also refuses an unknown ``reward_test`` before any work, naming the valid ones."""
+        super().check_options(options)
+        _check_reward_test(str((options or {}).get("reward_test", self.default_options["reward_test"])))
+
     def compute(self, rows: list[dict[str, Any]], options: Mapping[str, Any]) -> StatResult:
         opts = {**self.default_options, **dict(options or {})}
-        test = str(opts["reward_test"])
-        if test not in REWARD_TESTS:
-            import difflib
-
-            near = difflib.get_close_matches(test, REWARD_TESTS, n=1)
-            hint = f" (did you mean {near[0]!r}?)" if near else ""
-            raise HarnessError(f"verdict.reward_test: unknown test {test!r}{hint}; valid: {', '.join(REWARD_TESTS)}")
+        test = _check_reward_test(str(opts["reward_test"]))
         result = StatResult(name=self.name, title="Verdict: the trade-off in low- versus high-resource languages")
         reward = [r for r in metric_rows(rows) if r.get("kind") in METRIC_OF_KIND]
         tiers = _pick_tiers(reward, opts)
@@ -409,6 +408,16 @@ class VerdictStatistic(Statistic):
             "assumptions": assumptions,
         }
         return result
+
+
+def _check_reward_test(test: str) -> str:
+    if test not in REWARD_TESTS:
+        import difflib
+
+        near = difflib.get_close_matches(test, REWARD_TESTS, n=1)
+        hint = f" (did you mean {near[0]!r}?)" if near else ""
+        raise HarnessError(f"verdict.reward_test: unknown test {test!r}{hint}; valid: {', '.join(REWARD_TESTS)}")
+    return test
 
 
 def _row(c: Mapping[str, Any], names: Sequence[str], numbers: Sequence[str]) -> dict[str, Any]:

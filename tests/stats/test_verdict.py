@@ -180,3 +180,5 @@ def test_every_reward_test_is_an_option_and_a_wrong_one_is_named(noisy_low):
     assert [c["estimate"] for c in lmm["reward_points"]] == [c["estimate"] for c in lmm["lmm"]]
     with pytest.raises(HarnessError, match="did you mean 'welch'"):
         VerdictStatistic().compute(noisy_low, {"reward_test": "welsh"})
+    with pytest.raises(HarnessError, match="valid: lmm_tier, welch, cr2, lmm"):
+        VerdictStatistic().check_options({"reward_test": "sandwich"})  # before any work
