@@ -178,6 +178,30 @@ def summary(path: Path) -> str:
     return "\n".join(lines)
 
 
+def legend() -> str:
+    """What each shape and scenario is, in one line each (printed under the table)."""
+    b = BASE
+    lines = [
+        f"null design: base + {b.variants} variants; SDs language {b.sd_language}, prompt {b.sd_item}, "
+        f"language:prompt {b.sd_language_item}, variant:language {b.sd_variant_language}, "
+        f"variant:language:kind {b.sd_variant_language_kind}, residual {b.sd_residual} (normal)",
+        *[
+            f"shape {name}: {d['low_languages']} low + {d['languages_per_tier']} high languages, "
+            f"{d['items_per_kind']} prompts per kind"
+            for name, d in SHAPES.items()
+        ],
+    ]
+    for name in SCENARIOS:
+        d = design_for("study", name)
+        parts = [f"{c} SD x{f:g} in the low tier" for c, f in d.low_scale]
+        if d.residual_df:
+            parts.append(f"t{d.residual_df:g} residuals (variance-matched)")
+        if SCENARIOS[name].get("fewer_low"):
+            parts.append("a third fewer low-resource languages (study 8, demo stays 3)")
+        lines.append(f"{name}: " + ("; ".join(parts) or "equal variances, normal residuals"))
+    return "\n".join(lines)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -199,6 +223,8 @@ def main() -> None:
         run(a.out, a.n, shapes, scenarios, a.seed)
     else:
         print(summary(a.path))
+        print()
+        print(legend())
 
 
 if __name__ == "__main__":
