@@ -3,10 +3,10 @@
     python benchmarks/verdict_coverage.py [--n 200] [--effect 1.0] [--seed 0] [--languages 5] [--items 20] [--reps 0]
 
 Draws --n tables with a planted three-way effect (reward points) and --n null tables (no tier
-effect), pushes each through the `verdict` statistic and prints, for the LMM contrast and the HmR
-and HpR rate contrasts, how often the 95% CI covers the exact truth and how often p < 0.05 on null
-tables. Targets: coverage 0.95 +/- 0.03, type-I error 0.05 +/- 0.02. --reps > 0 also scores the
-cluster bootstrap's coverage.
+effect), pushes each through the `verdict` statistic and prints, for the reward-point contrast (its
+default `reward_test`) and the HmR and HpR rate contrasts, how often the 95% CI covers the exact
+truth and how often p < 0.05 on null tables. Targets: coverage 0.95 +/- 0.03, type-I error
+0.05 +/- 0.02. --reps > 0 also scores the cluster bootstrap's coverage. Tier-specific variances: verdict_variance.py.
 """
 
 from __future__ import annotations

@@ -17,8 +17,9 @@ from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-#: entries kept: one table's fits per statistic, with room for a few suites or option sets
-MAX_ENTRIES = 4
+#: entries kept: one table's fits per statistic (the verdict's per-tier fits are one more), with room for
+#: a few suites or option sets
+MAX_ENTRIES = 8
 
 
 def frames_digest(frames: Sequence[Mapping[str, Any]], options: Mapping[str, Any]) -> str:

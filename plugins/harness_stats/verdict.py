@@ -3,8 +3,13 @@
 Does each variant's harmlessness/helpfulness trade-off differ between low- and high-resource
 languages? Per reward scorer and aligned variant (against its family's base model):
 
-- reward points: the LMM contrast of the `tradeoff` statistic, [(variant - base) on harmful minus on
-  helpful] in the low tier minus the same in the high tier, with its t-based CI and p;
+- reward points: [(variant - base) on harmful minus on helpful] in the low tier minus the same in the
+  high tier. By default (option ``reward_test``: lmm_tier) from one mixed model per tier, so each tier
+  keeps its own variance components (tier_lmm.py); ``welch``: Welch's t over per-language differences;
+  ``cr2``: OLS with a CR2 cluster-robust SE (language_contrast.py); ``lmm``: the contrast of the
+  `tradeoff` mixed model, which pools each variance component over both tiers and rejects too often
+  when the smaller tier is the noisier one (benchmarks/verdict_variance.py). The pooled model's
+  contrast is kept beside the reported one, and the per-tier residual SDs are reported;
 - percentage points: the change from base to variant in HmR and in HpR, low tier minus high tier
   (rate_contrast.py), with a CI and p that treat languages as the independent units.
 
@@ -19,7 +24,7 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from harness.types import Statistic, StatResult
+from harness.types import HarnessError, Statistic, StatResult
 
 from .interaction_plot import interaction
 from .intervals import holm
@@ -40,6 +45,8 @@ from .table import (
 QUESTION = (
     "Does each aligned variant's harmlessness/helpfulness trade-off differ between low- and high-resource languages?"
 )
+#: the reward-point tests the verdict can report (option ``reward_test``; language_contrast.py, tier_lmm.py)
+REWARD_TESTS = ("lmm_tier", "welch", "cr2", "lmm")
 #: options of `verdict` handed on to the `tradeoff` LMM (plus anything under ``lmm``)
 SHARED_OPTIONS = tuple(DESIGN_OPTIONS)
 
@@ -81,6 +88,30 @@ def lmm_contrasts(
         not_fitted = [w.split("not fitted: ", 1)[-1] for w in res.warnings if "not fitted" in w]
         model += f" was not fitted: {'; '.join(not_fitted) or 'no estimable frame'}"
     return contrasts, data.get("f_test", []), res.warnings, model
+
+
+def language_contrasts(
+    rows: list[dict[str, Any]], opts: Mapping[str, Any], test: str
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Per (scorer, variant): the contrast by ``test`` (language_contrast.frame_contrasts), and per frame
+    the tier residual SDs; remembered in memo.FITS like the pooled fit (the per-tier fits cost as much)."""
+    from .language_contrast import frame_contrasts, frame_variances  # numpy: imported when computing
+    from .memo import FITS, frames_digest
+    from .mixed import NotEstimable, design_frames
+
+    try:
+        frames = design_frames(rows, {k: opts[k] for k in SHARED_OPTIONS if k in opts})
+    except NotEstimable:
+        return [], []
+    random = str(dict(opts.get("lmm") or {}).get("random") or "")
+    key = frames_digest(frames, {"statistic": "verdict", "reward_test": test, "random": random})
+    return FITS.get_or_compute(
+        key,
+        lambda: (
+            [c for f in frames for c in frame_contrasts(f, test, random)],
+            [frame_variances(f) for f in frames],
+        ),
+    )
 
 
 def rate_contrasts(rows: list[dict[str, Any]], opts: Mapping[str, Any], low: str, high: str) -> list[dict[str, Any]]:
@@ -157,6 +188,32 @@ def lmm_sentence(c: Mapping[str, Any], low: str, high: str) -> str:
     )
 
 
+def variance_sentence(
+    variances: Sequence[Mapping[str, Any]], reward: Sequence[Mapping[str, Any]], low: str, high: str
+) -> str:
+    """The tiers' spreads in numbers, and whether the data show them to differ."""
+    parts = []
+    for v in variances:
+        if not (math.isfinite(v["sd_low"]) and math.isfinite(v["sd_high"])):
+            continue
+        label = f" ({v['scorer']})" if len(variances) > 1 else ""
+        shown = "they differ" if v["p"] < 0.05 else "no clear difference"
+        parts.append(
+            f"residual SD{label} {v['sd_low']:.3g} in {low}- vs {v['sd_high']:.3g} in {high}-resource languages "
+            f"(ratio {v['ratio']:.2f}, F test of equal variances {_p(v['p'])}: {shown})"
+        )
+    sds = [c for c in reward if math.isfinite(c.get("sd_low", math.nan)) and math.isfinite(c.get("sd_high", math.nan))]
+    if sds:
+        parts.append(
+            "SD of the per-language differences d_l "
+            + ", ".join(
+                f"{c['variant']} {c['sd_low']:.2f} ({low}) vs {c['sd_high']:.2f} ({high}), {_p(c['p_equal_sd'])}"
+                for c in sds
+            )
+        )
+    return ("Tier variances: " + "; ".join(parts) + ".") if parts else ""
+
+
 def rates_sentence(hm: Mapping[str, Any], hp: Mapping[str, Any], low: str, high: str) -> str:
     def part(c: Mapping[str, Any], what: str) -> str:
         if not math.isfinite(c["se"]):
@@ -187,11 +244,18 @@ class VerdictStatistic(CheckedOptions, Statistic):
         **design_options(),
         "bootstrap_reps": 2000,
         "seed": 0,
+        "reward_test": "lmm_tier",
         "lmm": {},
     }
 
+    def check_options(self, options: Mapping[str, Any]) -> None:
+        """Also refuses an unknown ``reward_test`` before any work, naming the valid ones."""
+        super().check_options(options)
+        _check_reward_test(str((options or {}).get("reward_test", self.default_options["reward_test"])))
+
     def compute(self, rows: list[dict[str, Any]], options: Mapping[str, Any]) -> StatResult:
         opts = {**self.default_options, **dict(options or {})}
+        test = _check_reward_test(str(opts["reward_test"]))
         result = StatResult(name=self.name, title="Verdict: the trade-off in low- versus high-resource languages")
         reward = [r for r in metric_rows(rows) if r.get("kind") in METRIC_OF_KIND]
         tiers = _pick_tiers(reward, opts)
@@ -215,12 +279,23 @@ class VerdictStatistic(CheckedOptions, Statistic):
         lmm, f_tests, lmm_warnings, model = lmm_contrasts(reward, opts)
         result.warnings += [f"verdict (reward points): {w}" for w in lmm_warnings]
         rates = rate_contrasts(reward, opts, low, high)
+        clustered, variances = language_contrasts(reward, opts, test if test != "lmm" else "welch")
         _holm_by(lmm, lambda c: c["scorer"])
+        if test == "lmm":
+            points = [{**c, "test": "lmm"} for c in lmm]
+            for c in points:  # the per-tier spreads of d_l stay in the diagnostics whichever test reports
+                d = next((x for x in clustered if (x["scorer"], x["variant"]) == (c["scorer"], c["variant"])), {})
+                c.update({k: d[k] for k in ("sd_low", "sd_high", "p_equal_sd") if k in d})
+        else:
+            points = clustered
+            _holm_by(points, lambda c: c["scorer"])
+            notes = {(c["scorer"], w) for c in points for w in c.get("warnings", [])}
+            result.warnings += [f"verdict (reward points, {test}, {scorer}): {w}" for scorer, w in sorted(notes)]
         _holm_by(rates, lambda c: (c["scorer"], c["metric"]))
         sentences = []
         for scorer in sorted(distinct(reward, "scorer")) or [""]:
             for variant in [m for m in sorted(distinct(reward, "model")) if m not in set(bases.values())]:
-                c = next((c for c in lmm if c["scorer"] == scorer and c["variant"] == variant), None)
+                c = next((c for c in points if c["scorer"] == scorer and c["variant"] == variant), None)
                 if c is not None:
                     sentences.append(lmm_sentence(c, low, high))
                 elif " was not fitted" in model:
@@ -240,13 +315,52 @@ class VerdictStatistic(CheckedOptions, Statistic):
                 if hm and hp:
                     sentences.append(rates_sentence(hm, hp, low, high))
         n_variants = len({(c["scorer"], c["variant"]) for c in rates})
+        tiers_formula = next((c["random"] for c in points if c.get("random")), None)
+        tested = {
+            "lmm_tier": "one linear mixed model `score ~ variant * kind + "
+            + (tiers_formula["low"] if tiers_formula else "(random effects as the pooled model)")
+            + "` per tier, so every variance component (residual, language, language x variant ...) is "
+            "the tier's own; the contrast is the low tier's variant x kind coefficient minus the high tier's, "
+            "its df the two Satterthwaite df combined as Welch's (normal random effects and errors)"
+            + (
+                f"; the {high} tier's fit used `{tiers_formula['high']}`"
+                if tiers_formula and tiers_formula["high"] != tiers_formula["low"]
+                else ""
+            ),
+            "welch": "the mean of the per-language differences d_l (variant minus base, harmful minus helpful "
+            "prompts, averaged over the prompts both answered) in one tier minus the other, Welch's t over "
+            "languages: languages are independent draws and each tier keeps its own variance, so a noisier "
+            "low-resource tier widens the interval instead of making the test liberal",
+            "cr2": "OLS of `score ~ variant * kind * tier` with a CR2 cluster-robust SE (languages as clusters, "
+            "each tier its own variance) and Bell-McCaffrey Satterthwaite df (which assume equal variances)",
+            "lmm": f"the linear mixed model `{model}` (normal random effects and errors; t tests with "
+            "Satterthwaite df); it assumes every variance component is the same in both tiers and rejects "
+            "too often when the smaller tier is the noisier one",
+        }[test]
+        beside = (
+            f" The mixed model `{model}`, which pools each variance over both tiers, is reported beside it "
+            "(`lmm` in stats.json)."
+            if test != "lmm"
+            else ""
+        )
+        variance = variance_sentence(variances, points, low, high)
+        for v in variances:
+            if v["p"] < 0.05:
+                remedy = {
+                    "lmm": "the pooled model (reward_test=lmm) assumes them equal and rejects too often when the "
+                    "smaller tier is the noisier: consider reward_test=lmm_tier",
+                    "cr2": "CR2's SE keeps each tier's own, its df assume equal variances",
+                }.get(test, f"the reward-point test ({test}) keeps each tier's own")
+                result.warnings.append(
+                    f"verdict ({v['scorer']}): the tiers' residual variances differ: SD {v['sd_low']:.3g} in {low} "
+                    f"vs {v['sd_high']:.3g} in {high} (ratio {v['ratio']:.2f}, F test {_p(v['p'])}); {remedy}"
+                )
         assumptions = (
-            f"What this assumes: reward points come from the linear mixed model `{model}` (normal random "
-            "effects and errors; t tests with Satterthwaite df). Rate differences treat "
+            f"What this assumes: reward points: {tested}.{beside} Rate differences treat "
             "the languages of a tier as independent draws and average each language's change over the prompts "
             "both models answered; the CI is Welch's t over languages, so few languages per tier mean wide "
             f"intervals. p-values are Holm-adjusted across the variants of each scorer ({n_variants} variant x "
-            "scorer pairs)."
+            "scorer pairs)." + (f" {variance}" if variance else "")
         )
         result.headline = "\n".join(f"- {s}" for s in sentences) + f"\n\n{assumptions}"
         result.markdown = "\n".join(
@@ -255,7 +369,7 @@ class VerdictStatistic(CheckedOptions, Statistic):
                 "",
                 f'Contrasts (definitions in ARCHITECTURE.md, "The verdict"), {low} tier minus {high} tier:',
                 "- reward points: [(variant - base) on harmful minus (variant - base) on helpful] in the "
-                f"{low} tier minus the same in the {high} tier, from the `tradeoff` LMM;",
+                f"{low} tier minus the same in the {high} tier ({test} test; the `tradeoff` LMM's beside it);",
                 "- HmR / HpR points: (variant's rate - base's rate) in the low tier minus the same in the high tier, "
                 "each tier the mean of its languages' paired changes.",
                 "",
@@ -264,7 +378,20 @@ class VerdictStatistic(CheckedOptions, Statistic):
                 assumptions,
             ]
         )
-        result.tables["verdict_reward_points"] = [_lmm_row(c) for c in lmm]
+        result.tables["verdict_reward_points"] = [_lmm_row(c) for c in points]
+        if test != "lmm":
+            result.tables["verdict_reward_points_lmm"] = [_lmm_row({**c, "test": "lmm"}) for c in lmm]
+        if variances:
+            result.tables["verdict_tier_variances"] = [
+                {
+                    "scorer": v["scorer"],
+                    "family": v["family"],
+                    **{k: sig4(v[k]) for k in ("sd_low", "sd_high", "ratio", "p")},
+                    "df_low": v["df_low"],
+                    "df_high": v["df_high"],
+                }
+                for v in variances
+            ]
         result.tables["verdict_rates"] = [_rate_row(c) for c in rates]
         figure = "verdict_interaction.png"
         result.figures[figure] = interaction(rates, low, high)
@@ -273,7 +400,10 @@ class VerdictStatistic(CheckedOptions, Statistic):
             "question": QUESTION,
             "low_tier": low,
             "high_tier": high,
+            "reward_test": test,
+            "reward_points": points,
             "lmm": lmm,
+            "tier_variances": variances,
             "lmm_f_test": f_tests,
             "lmm_model": model,
             "rates": [{k: v for k, v in c.items() if not k.endswith("_rates")} for c in rates],
@@ -283,6 +413,16 @@ class VerdictStatistic(CheckedOptions, Statistic):
         return result
 
 
+def _check_reward_test(test: str) -> str:
+    if test not in REWARD_TESTS:
+        import difflib
+
+        near = difflib.get_close_matches(test, REWARD_TESTS, n=1)
+        hint = f" (did you mean {near[0]!r}?)" if near else ""
+        raise HarnessError(f"verdict.reward_test: unknown test {test!r}{hint}; valid: {', '.join(REWARD_TESTS)}")
+    return test
+
+
 def _row(c: Mapping[str, Any], names: Sequence[str], numbers: Sequence[str]) -> dict[str, Any]:
     """A table row: the named fields as they are, then the numbers to 4 significant digits."""
     return {**{k: c[k] for k in names}, **{k: sig4(c.get(k)) for k in numbers}}
@@ -290,7 +430,7 @@ def _row(c: Mapping[str, Any], names: Sequence[str], numbers: Sequence[str]) -> 
 
 def _lmm_row(c: Mapping[str, Any]) -> dict[str, Any]:
     numbers = ("estimate", "se", "df", "ci_low", "ci_high", "p", "p_holm")
-    return {**_row(c, ("scorer", "variant", "base"), numbers), "reported": c["reported"]}
+    return {**_row(c, ("scorer", "variant", "base", "test"), numbers), "reported": c["reported"]}
 
 
 def _rate_row(c: Mapping[str, Any]) -> dict[str, Any]:

@@ -12,6 +12,12 @@ the LMM contrast's truth is ``effect``. Every score is normal with the same tota
 cell's pass rate over random languages and prompts is Phi((mu - threshold) / s): the rate contrast's
 truth is exact (:func:`rate_truth`). Null tables have no tier effect at all, so both truths are 0.
 
+Optional parts of the design (off by default, so the plain design keeps its draws): a
+variant:language:kind component, SD factors for the low tier (``low_scale``: residual and each
+language-level component), Student-t residuals (``residual_df``) and unequal tier sizes
+(``low_languages``): the null scenarios of benchmarks/verdict_variance.py. Under them the rate
+truths are no longer exact (a tier's total SD differs), so use them for the reward-point contrast.
+
 Every table goes through the ``verdict`` statistic itself.
 """
 
@@ -44,6 +50,20 @@ class VerdictDesign:
     low_tier_effect: float = -0.6
     variant_harmful: float = 0.4
     variant_low: float = -0.3
+    # tier-specific variances and heavy tails (the defaults: none, the draws of the plain design)
+    low_languages: int = 0  # languages in the low tier when not languages_per_tier
+    sd_variant_language_kind: float = 0.0
+    low_scale: tuple[tuple[str, float], ...] = ()  # (component, factor on its SD in the low tier)
+    residual_df: float = 0.0  # > 2: residuals are Student t with these df, scaled to SD sd_residual
+
+    def scale(self, component: str, low: bool) -> float:
+        """The factor on a component's SD in a tier (components: language, language:item,
+        variant:language, variant:language:kind, residual)."""
+        return dict(self.low_scale).get(component, 1.0) if low else 1.0
+
+    def languages(self) -> list[tuple[str, str]]:
+        n_low = self.low_languages or self.languages_per_tier
+        return [(f"lo{i}", "low") for i in range(n_low)] + [(f"hi{i}", "high") for i in range(self.languages_per_tier)]
 
     def total_sd(self) -> float:
         return math.sqrt(
@@ -66,22 +86,48 @@ def mean_score(d: VerdictDesign, v: int, harmful: bool, low: bool, effect: float
 def simulate_table(rng: np.random.Generator, effect: float, d: VerdictDesign = VerdictDesign()) -> list[dict[str, Any]]:
     """One tidy table (reward rows, one scorer) from the design, with ``effect`` planted."""
     models = ["base"] + [f"v{i + 1}" for i in range(d.variants)]
-    langs = [(f"lo{i}", "low") for i in range(d.languages_per_tier)] + [
-        (f"hi{i}", "high") for i in range(d.languages_per_tier)
-    ]
-    lang_eff = {lang: rng.normal(0, d.sd_language) for lang, _ in langs}
-    var_lang = {(m, lang): rng.normal(0, d.sd_variant_language) for m in models for lang, _ in langs}
+    langs = d.languages()
+    low = {lang: tier == "low" for lang, tier in langs}
+    lang_eff = {lang: rng.normal(0, d.sd_language * d.scale("language", low[lang])) for lang, _ in langs}
+    var_lang = {
+        (m, lang): rng.normal(0, d.sd_variant_language * d.scale("variant:language", low[lang]))
+        for m in models
+        for lang, _ in langs
+    }
+    var_lang_kind = {  # drawn only when present, so the plain design keeps its draws
+        (m, lang, k): rng.normal(0, d.sd_variant_language_kind * d.scale("variant:language:kind", low[lang]))
+        for m in models
+        for lang, _ in langs
+        for k in ("harmful", "helpful")
+        if d.sd_variant_language_kind
+    }
     rows = []
     for kind in ("harmful", "helpful"):
         for i in range(d.items_per_kind):
             item_eff = rng.normal(0, d.sd_item)
             for lang, tier in langs:
-                li = rng.normal(0, d.sd_language_item)
+                li = rng.normal(0, d.sd_language_item * d.scale("language:item", low[lang]))
                 for v, model in enumerate(models):
                     mu = mean_score(d, v, kind == "harmful", tier == "low", effect)
-                    score = mu + lang_eff[lang] + item_eff + li + var_lang[(model, lang)] + rng.normal(0, d.sd_residual)
+                    noise = d.sd_residual * d.scale("residual", low[lang]) * _unit_noise(rng, d.residual_df)
+                    score = (
+                        mu
+                        + lang_eff[lang]
+                        + item_eff
+                        + li
+                        + var_lang[(model, lang)]
+                        + var_lang_kind.get((model, lang, kind), 0.0)
+                        + noise
+                    )
                     rows.append(sim_row(model, v == 0, kind, lang, tier, i, float(score)))
     return rows
+
+
+def _unit_noise(rng: np.random.Generator, df: float) -> float:
+    """A unit-variance draw: normal, or Student t with ``df`` > 2 degrees of freedom scaled to variance 1."""
+    if df:
+        return float(rng.standard_t(df) * math.sqrt((df - 2) / df))
+    return float(rng.normal(0, 1))
 
 
 def rate_truth(d: VerdictDesign, effect: float, kind: str) -> float:
@@ -113,7 +159,7 @@ def run(
         rng = np.random.default_rng([seed, i, int(round(effect * 1000))])
         data = stat.compute(simulate_table(rng, effect, design), opts).data
         found = {c["metric"]: c for c in data["rates"] if c["variant"] == "v1"}
-        found["lmm"] = next((c for c in data["lmm"] if c["variant"] == "v1" and c.get("reported")), None)
+        found["lmm"] = next((c for c in data["reward_points"] if c["variant"] == "v1" and c.get("reported")), None)
         for key, c in found.items():
             if c is None or not math.isfinite(c.get("ci_low", math.nan)):
                 continue
@@ -151,7 +197,7 @@ def report(
         f"HpR {planted['truth']['HpR']:+.2f} pts (MC SE of a 95% coverage: {mc:.3f})",
     ]
     for key, label in (
-        ("lmm", "LMM contrast (reward points)"),
+        ("lmm", "reward-point contrast (the verdict's reward_test)"),
         ("HmR", "rate contrast, HmR"),
         ("HpR", "rate contrast, HpR"),
     ):

@@ -28,18 +28,26 @@ def rows():
 
 @pytest.fixture
 def fits(monkeypatch):
-    """Counts every LMM fit (REML or ML, any caller), starting from an empty memo."""
+    """Counts every LMM fit of the three-way model (REML or ML, any caller), starting from an empty memo;
+    the verdict's per-tier fits (fixed part without tier) are counted under ``fits.tiers``."""
     memo.FITS.clear()
-    calls = []
+    calls = CountedFits()
     real = lmm.fit_lmm
 
     def counting(*args, **kwargs):
-        calls.append(kwargs.get("random"))
+        if "tier" in kwargs.get("fixed", "tier"):
+            calls.append(kwargs.get("random"))
+        else:
+            calls.tiers += 1
         return real(*args, **kwargs)
 
     monkeypatch.setattr(lmm, "fit_lmm", counting)
     yield calls
     memo.FITS.clear()
+
+
+class CountedFits(list):
+    tiers = 0
 
 
 def _run(rows, options=None):
@@ -51,13 +59,14 @@ def _run(rows, options=None):
 def test_verdict_reuses_the_tradeoff_fit_and_reports_what_a_fresh_fit_gives(rows, fits):
     both = _run(rows)
     assert len(fits) == 1  # tradeoff fitted; verdict took the same fit
+    assert fits.tiers == 2  # and fitted each tier once for its reward-point test
     assert both["verdict"]["data"]["lmm"][0]["estimate"] == both["tradeoff"]["data"]["contrasts"][0]["estimate"]
     memo.FITS.clear()
     alone = stats_json([VerdictStatistic().compute(rows, {**VerdictStatistic.default_options, "bootstrap_reps": 0})])
     assert len(fits) == 2  # with nothing remembered the verdict fits it itself, to the same bytes
     assert json.dumps(alone["verdict"]) == json.dumps(both["verdict"])
     _run(rows)
-    assert len(fits) == 2  # both were remembered
+    assert len(fits) == 2 and fits.tiers == 4  # both were remembered, the per-tier fits too
 
 
 def test_another_table_or_option_refits(rows, fits):

@@ -124,3 +124,61 @@ def test_a_difference_that_prints_as_zero_is_the_same_not_larger_or_smaller():
            "p_holm": 0.5}
     assert "is the same in low-resource as in high-resource" in lmm_sentence({**lmm, "estimate": 0.004}, "low", "high")
     assert "0.55 reward points smaller in low-resource" in lmm_sentence({**lmm, "estimate": -0.55}, "low", "high")
+
+
+@pytest.fixture(scope="module")
+def noisy_low():
+    design = VerdictDesign(
+        variants=2,
+        languages_per_tier=8,
+        low_languages=4,
+        items_per_kind=10,
+        sd_variant_language_kind=0.15,
+        low_scale=(("residual", 2.0), ("variant:language:kind", 2.0)),
+    )
+    return simulate_table(np.random.default_rng(11), 0.0, design)
+
+
+def test_reward_points_default_to_per_tier_mixed_models_with_the_pooled_model_beside(noisy_low):
+    from harness_stats.mixed import design_frames
+    from harness_stats.tier_lmm import tier_contrasts
+
+    result = VerdictStatistic().compute(noisy_low, {"bootstrap_reps": 0})
+    data = result.data
+    assert data["reward_test"] == "lmm_tier" and {c["test"] for c in data["reward_points"]} == {"lmm_tier"}
+    ref = tier_contrasts(design_frames(noisy_low, {})[0], check=True)
+    for c in data["reward_points"]:
+        assert (c["estimate"], c["se"], c["df"]) == pytest.approx(
+            (ref[c["variant"]]["estimate"], ref[c["variant"]]["se"], ref[c["variant"]]["df"])
+        )
+    # the pooled model is still there; its SE is the smaller one: the fewer languages are the noisier ones
+    pooled = {c["variant"]: c for c in data["lmm"]}
+    assert all(pooled[c["variant"]]["se"] < c["se"] for c in data["reward_points"])
+    assert {"verdict_reward_points", "verdict_reward_points_lmm", "verdict_tier_variances"} <= set(result.tables)
+    assert "one linear mixed model" in data["assumptions"] and "per tier" in data["assumptions"]
+
+
+def test_the_report_says_with_numbers_when_the_low_tier_is_noisier(noisy_low):
+    result = VerdictStatistic().compute(noisy_low, {"bootstrap_reps": 0})
+    (v,) = result.data["tier_variances"]
+    assert v["sd_low"] == pytest.approx(2.0, rel=0.15) and v["sd_high"] == pytest.approx(1.0, rel=0.15)
+    assert v["p"] < 0.001
+    assert f"residual SD {v['sd_low']:.3g} in low- vs {v['sd_high']:.3g} in high-resource" in result.headline
+    assert "they differ" in result.headline and "Tier variances" in result.data["assumptions"]
+    assert any("residual variances differ" in w and "keeps each tier's own" in w for w in result.warnings)
+    pooled = VerdictStatistic().compute(noisy_low, {"bootstrap_reps": 0, "reward_test": "lmm"})
+    assert any("consider reward_test=lmm_tier" in w for w in pooled.warnings)
+
+
+def test_every_reward_test_is_an_option_and_a_wrong_one_is_named(noisy_low):
+    from harness.types import HarnessError
+
+    for test in ("welch", "cr2", "lmm"):
+        data = VerdictStatistic().compute(noisy_low, {"bootstrap_reps": 0, "reward_test": test}).data
+        assert {c["test"] for c in data["reward_points"]} == {test}
+    lmm = VerdictStatistic().compute(noisy_low, {"bootstrap_reps": 0, "reward_test": "lmm"}).data
+    assert [c["estimate"] for c in lmm["reward_points"]] == [c["estimate"] for c in lmm["lmm"]]
+    with pytest.raises(HarnessError, match="did you mean 'welch'"):
+        VerdictStatistic().compute(noisy_low, {"reward_test": "welsh"})
+    with pytest.raises(HarnessError, match="valid: lmm_tier, welch, cr2, lmm"):
+        VerdictStatistic().check_options({"reward_test": "sandwich"})  # before any work
