@@ -197,6 +197,10 @@ class GuardScorer(Scorer):
         opts = self.options(ctx)
         return resolve_model(str(opts["model"]), opts.get("revision"))
 
+    def pin(self, ctx: Context) -> ResolvedModel:
+        """What pins the weights in the fingerprint: ``resolve`` (hub commit, or the files' digest)."""
+        return self.resolve(ctx)
+
     def _translator(self, ctx: Context) -> str:
         """The translator judged through: none (``""``), a name, or ``"suite"``: the suite's
         ``translator``, else ``fallback_translator`` (what translate-test reward scorers do)."""
@@ -210,7 +214,7 @@ class GuardScorer(Scorer):
 
     def fingerprint_parts(self, ctx: Context) -> dict[str, Any]:
         opts = self.options(ctx)
-        resolved = self.resolve(ctx)
+        resolved = self.pin(ctx)
         parts = {
             "kind": self.kind,
             "model": str(opts["model"]) if resolved.revision else "local",

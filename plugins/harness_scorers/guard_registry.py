@@ -22,6 +22,14 @@ class _StandIn:
 
         return resolve_model(str(ensure_built(ctx.home, self.build_name, ctx.log)))
 
+    def pin(self, ctx: Context) -> ResolvedModel:
+        """The build key (recipe, template, rubrics, data, library versions) fixes the weights, so a
+        fingerprint needs no build: a dry run on a cold HARNESS_HOME builds nothing."""
+        from .tiny_guards import build_dir, build_key
+
+        key = build_key(self.build_name)
+        return ResolvedModel(str(build_dir(ctx.home, self.build_name)), None, key, key, dtype="float32")
+
 
 class TinyGenerativeGuard(_StandIn, GenerativeGuardScorer):
     pass

@@ -233,3 +233,24 @@ def test_rehearse_swaps_opt_in_guards_given_with_scorers():
         "deberta-reward": "tiny-reward", "llama-guard-3-8b": "tiny-llama-guard", "llm-judge": "tiny-judge",
         "lang-fidelity": "tiny-glotlid",
     }
+
+
+def test_stand_in_fingerprints_need_no_build_and_match_the_built_model(scorers, tiny_ctx, loaded, tmp_path):
+    """A dry run fingerprints every scorer: on a cold HARNESS_HOME the guard and judge stand-ins build nothing,
+    and the fingerprint a plan computes is the one of the built model the run scores with."""
+    from dataclasses import replace
+
+    from harness_scorers.resolve import resolve_model
+    from harness_scorers.reward import checkpoint_dtype
+
+    from harness.plugins import PluginHost
+
+    translators = PluginHost(entry_points=False, modules=["harness_sources.plugin"]).translators
+    cold = replace(tiny_ctx, home=tmp_path / "cold", translators=translators)
+    warm = replace(tiny_ctx, translators=translators)
+    for name in ("tiny-llama-guard", "tiny-llama-guard@translate-test", "tiny-qwen3guard", "tiny-duoguard",
+                 "tiny-judge"):
+        assert scorers[name].fingerprint(cold) == scorers[name].fingerprint(warm), name
+        built = scorers[name].resolve(warm)  # built already (the `loaded` fixture), so this builds nothing
+        assert checkpoint_dtype(resolve_model(built.source)) == scorers[name].pin(cold).dtype, name
+    assert not (tmp_path / "cold").exists()
