@@ -12,10 +12,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from harness.fingerprint import digest, file_digest
 from harness_opt.builders import build_tokenizer
 from harness_opt.checkpoints import atomic_folder, is_complete, store_root, write_marker
 from harness_opt.train_data import tiny_prefs_path
+
+from harness.fingerprint import digest, file_digest
 
 CHAT_TOKENS = ["<|system|>", "<|user|>", "<|assistant|>", "<|end|>"]
 END = "<|end|>"
