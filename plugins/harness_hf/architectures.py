@@ -36,7 +36,7 @@ GEMMA_TEMPLATE = (
 #: model_type -> (transformers config class, extra config values, chat template)
 ARCHITECTURES: dict[str, tuple[str, dict[str, Any], str]] = {
     "llama": ("LlamaConfig", {"num_key_value_heads": 2, "tie_word_embeddings": False}, CHAT_TEMPLATE),
-    "qwen2": ("Qwen2Config", {"num_key_value_heads": 2, "tie_word_embeddings": True}, CHAT_TEMPLATE),
+    "qwen2": ("Qwen2Config", {"num_key_value_heads": 2, "tie_word_embeddings": False}, CHAT_TEMPLATE),
     "gemma2": ("Gemma2Config", {"num_key_value_heads": 2, "head_dim": 16, "sliding_window": 8,
                                 "attn_logit_softcapping": 50.0, "final_logit_softcapping": 30.0}, GEMMA_TEMPLATE),
     "gpt_neox": ("GPTNeoXConfig", {"rotary_pct": 0.25, "use_parallel_residual": True}, CHAT_TEMPLATE),
@@ -50,8 +50,8 @@ def tiny_family(model_type: str) -> str:
 
 def tiny_key(tiny: Mapping[str, Any], seed: int) -> str:
     model_type = str(tiny.get("model_type", ""))
-    template = ARCHITECTURES[model_type][2] if model_type in ARCHITECTURES else ""
-    return digest("tiny-hf-base/v1", dict(tiny), seed, template, file_digest(tiny_prefs_path()))
+    _, extra, template = ARCHITECTURES.get(model_type, ("", {}, ""))
+    return digest("tiny-hf-base/v1", dict(tiny), seed, extra, template, file_digest(tiny_prefs_path()))
 
 
 def build_chat_tokenizer(vocab_size: int, max_length: int, template: str):
