@@ -38,6 +38,9 @@ def variants() -> list[Any]:
             if base != "tiny":  # needs the hub or a folder: --rehearse runs the same recipe on a tiny family
                 variant.stand_in = tiny_family(model_type if model_type in ARCHITECTURES else "llama") + suffix
             out.append(variant)
+    from .random_variant import RandomLlamaVariant
+
+    out.append(RandomLlamaVariant())
     return out
 
 

@@ -133,10 +133,15 @@ def _native_attention(module: Any, native: str) -> Any:
     return AttentionInterface._global_mapping[native]
 
 
-def _row_mask(query: Any, first: int, n_q: int, n_k: int, window: int | None) -> Any:
-    """Additive causal mask of queries at positions first..first+n_q-1 over keys 0..n_k-1 (None when
-    every key is visible), with the model's sliding window when it has one."""
+def _row_mask(query: Any, first: int, n_q: int, n_k: int, window: int | None, native: str) -> Any:
+    """Additive causal mask of queries at positions first..first+n_q-1 over keys 0..n_k-1, with the
+    model's sliding window when it has one; None when the attention needs none (one query that sees
+    every key, or SDPA's own causal flag over a whole row), as the model itself would call it."""
     import torch
+
+    whole = not window or n_k <= window
+    if whole and (n_q == 1 or (native == "sdpa" and first == 0 and n_q == n_k)):
+        return None
 
     q = torch.arange(first, first + n_q).unsqueeze(1)
     k = torch.arange(n_k).unsqueeze(0)
@@ -175,7 +180,7 @@ def rowwise_attention_any(module: Any, query: Any, key: Any, value: Any, attenti
             v_buf[:, :, :n] = value[:, :, start : start + n]
             row.keys.append(k_buf)
             row.values.append(v_buf)
-            mask = _row_mask(query, 0, n, n, window)
+            mask = _row_mask(query, 0, n, n, window, step.native)
             att, _ = attend(module, query[:, :, start : start + n], k_buf[:, :, :n], v_buf[:, :, :n], mask, **kw)
             out[0, start : start + n] = att[0]
             start += n
@@ -185,7 +190,7 @@ def rowwise_attention_any(module: Any, query: Any, key: Any, value: Any, attenti
         k_buf, v_buf = row.keys[layer], row.values[layer]
         k_buf[0, :, at] = key[i, :, 0]
         v_buf[0, :, at] = value[i, :, 0]
-        mask = _row_mask(query, at, 1, at + 1, window)
+        mask = _row_mask(query, at, 1, at + 1, window, step.native)
         att, _ = attend(module, query[i : i + 1], k_buf[:, :, : at + 1], v_buf[:, :, : at + 1], mask, **kw)
         out[i] = att[0]
     return out, None
