@@ -29,11 +29,13 @@ Prints one JSON object at the end (with ``--json`` only that on stdout; progress
 plus every raw figure behind them under ``details``. Generation is measured on
 ``opt-350m-random`` (the real OPT-350M architecture, random weights: the real model's cost) and
 on ``tiny-opt`` (a tiny model, so the harness's own overhead shows); the headline ratios are
-the OPT-350M ones, the tiny ones sit beside them as ``*_tiny``. Model load time is reported,
+the OPT-350M ones, the tiny ones sit beside them as ``*_tiny``. Part ``llama350m`` measures
+``llama-350m-random`` (a Llama architecture of OPT-350M's size, random weights, through the
+general packed path) the same way: ``*_llama350m``. Model load time is reported,
 never part of a ratio. Every side warms up once; figures are medians of the repeats.
 
-``--quick`` shrinks every part to about a minute; ``--parts`` picks parts (tiny, 350m, score, demo, overhead,
-scaleout).
+``--quick`` shrinks every part to about a minute; ``--parts`` picks parts (tiny, 350m, llama350m, score, demo,
+overhead, scaleout).
 The machine's load average is recorded: on a shared CPU, ratios are steadier than seconds.
 """
 
@@ -54,7 +56,7 @@ from common import log, machine_facts, set_threads  # noqa: E402
 
 from harness.devices import resolve_device  # noqa: E402
 
-PARTS = ("tiny", "350m", "score", "demo", "overhead", "bf16gen", "bf16score", "scaleout")
+PARTS = ("tiny", "350m", "llama350m", "score", "demo", "overhead", "bf16gen", "bf16score", "scaleout")
 TARGETS = {
     "harness_vs_handloop": "<= 1.10",
     "per_prompt_vs_harness": ">= 3 (CPU)",
@@ -87,14 +89,17 @@ def gen_specs(quick: bool, device: str, no_lm_eval: bool, repeats: int | None) -
     if quick:
         tiny = GenSpec("tiny-opt", DEMO_LANGS[:1], 8, 16, 8, repeats or 1, sides, wide_batch=16)
         big = GenSpec("opt-350m-random", DEMO_LANGS[:1], 2, 4, 4, repeats or 1, sides, wide_batch=8)
+        llama = GenSpec("llama-350m-random", DEMO_LANGS[:1], 2, 4, 4, repeats or 1, sides, wide_batch=8)
     elif gpu:
         tiny = GenSpec("tiny-opt", DEMO_LANGS, 10, 50, 16, repeats or 3, sides)
         big = GenSpec("opt-350m-random", DEMO_LANGS, 10, 50, 16, repeats or 3, sides)
+        llama = GenSpec("llama-350m-random", DEMO_LANGS, 10, 50, 16, repeats or 3, sides)
     else:  # the study's 50 new tokens on 7 languages' prompts (~12 minutes on 2 CPU cores); the
         # one-prompt loop is measured on the tiny model only (on OPT-350M it alone takes ~10 minutes)
         tiny = GenSpec("tiny-opt", DEMO_LANGS, 10, 50, 16, repeats or 3, sides)
         big = GenSpec("opt-350m-random", DEMO_LANGS, 4, 50, 16, repeats or 1, no_loop)
-    return {"tiny": tiny, "350m": big}
+        llama = GenSpec("llama-350m-random", DEMO_LANGS, 4, 50, 16, repeats or 1, no_loop)
+    return {"tiny": tiny, "350m": big, "llama350m": llama}
 
 
 def headline(result: dict[str, Any]) -> dict[str, Any]:
@@ -114,6 +119,9 @@ def headline(result: dict[str, Any]) -> dict[str, Any]:
     out["ray_rows_per_s_1_2_replicas"] = [
         scale.get("replicas_fake", {}).get(f"replicas_{n}", {}).get("rows_per_s") for n in (1, 2)
     ]
+    llama = d.get("generation_llama350m", {})
+    for key in ("harness_vs_lm_eval", "harness_vs_lm_eval_same_batch", "harness_identical_to_handloop"):
+        out[f"{key}_llama350m"] = llama.get(key)
     if big.get("tokens_per_s"):
         out["tokens_per_s_350m"] = big["tokens_per_s"].get("harness")
     return out
@@ -146,14 +154,14 @@ def main(argv: list[str] | None = None) -> int:
         log(f"--- {name} took {time.perf_counter() - t:.1f}s")
 
     host = None
-    if any(p in parts for p in ("tiny", "350m")):
+    if any(p in parts for p in ("tiny", "350m", "llama350m")):
         from generation_bench import run_generation
 
         from harness.plugins import PluginHost
 
         host = PluginHost()
         specs = gen_specs(args.quick, device, args.no_lm_eval, args.repeats)
-        for part in ("tiny", "350m"):
+        for part in ("tiny", "350m", "llama350m"):
             if part in parts:
                 attempt(f"generation_{part}", lambda part=part: run_generation(host, specs[part], device))
     if "score" in parts:

@@ -20,6 +20,7 @@ import click
 from . import __version__, jsonout, plugin_errors
 from .choices import split_csv, unknown
 from .context import make_context
+from .declared import declare_models
 from .plugins import PluginError, PluginHost, strict_from_env
 from .stat_failures import check_failed
 from .suite import DEFAULT_SUITE, Suite, load_suite
@@ -228,7 +229,9 @@ def build_cli(host: PluginHost) -> click.Group:
     def make_listing(kind: str) -> Callable[..., None]:
         @click.option("--json", "as_json", is_flag=True, help="Print JSON only.")
         @click.pass_obj
-        def listing(state: CliState, as_json: bool) -> None:
+        def listing(state: CliState, as_json: bool, suite: str | None = None) -> None:
+            if suite is not None:  # models: with the ones this suite declares
+                declare_models(state.host, state.load_suite(suite))
             items = [_describe(kind, obj) for _, obj in sorted(state.host.registries[kind].items())]
             if as_json:
                 _echo_json(items)
@@ -238,12 +241,18 @@ def build_cli(host: PluginHost) -> click.Group:
                 for it in items if kind == "translators" else []:  # the languages each covers, in full
                     langs = it.get("languages") or []
                     click.echo(f"{it['name']} covers {len(langs)}: {', '.join(langs)}")
+                if kind == "models":
+                    for b in sorted(state.host.registries["model_backends"].values(), key=lambda b: b.name):
+                        click.echo(f"any model: --models {b.name}:{b.example}  ({b.description}; plugin {b.plugin})")
 
         listing.__doc__ = f"List registered {kind}."
         return listing
 
     for kind in ("models", "sources", "scorers", "translators"):
-        cli.command(kind)(make_listing(kind))
+        listing = make_listing(kind)
+        if kind == "models":
+            listing = click.option("--suite", default=None, help="Also list the models this suite declares.")(listing)
+        cli.command(kind)(listing)
 
     @cli.command("suites")
     @click.option("--json", "as_json", is_flag=True, help="Print JSON only.")

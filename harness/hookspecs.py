@@ -77,6 +77,16 @@ def harness_register_models(register: Register) -> None:
 
 
 @hookspec
+def harness_register_model_backends(register: Register) -> None:
+    """Register model backends: call ``register(backend)`` with a ``harness.types.ModelBackend``.
+
+    A backend turns a reference into a variant, so users name models without a plugin:
+    ``--models NAME:REF`` on the command line, or a suite's ``[models.X] model = "NAME:REF"``
+    (or ``backend = "NAME"`` with ``model = "REF"``). ``NAME`` is the backend's ``name``.
+    """
+
+
+@hookspec
 def harness_register_sources(register: Register) -> None:
     """Register prompt sources: call ``register(source)`` with a ``harness.types.PromptSource``.
 

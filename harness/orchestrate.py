@@ -19,6 +19,7 @@ import click
 
 from . import atomic, jsonout
 from .context import make_context
+from .declared import declare_models
 from .devices import check_device, resolve_device
 from .dtypes import SHORT, canonical, dtype_note, run_dtype
 from .executors import choose_executor, executor_options, stray_executor_options
@@ -143,6 +144,7 @@ def execute_run(
     check_device(device)
     manifest = base_manifest(argv)
     suite = load_suite(suite_name, sets, host.components())
+    declare_models(host, suite, models)
     chosen = choose_executor(host.executors, executor, suite.data)
     stray_executor_options(host.executors, chosen, executor_settings or {})
     swaps: dict[str, str] = {}

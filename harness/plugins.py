@@ -35,6 +35,7 @@ from .types import (
     Executor,
     HarnessError,
     Language,
+    ModelBackend,
     ModelVariant,
     PromptSource,
     Scorer,
@@ -53,6 +54,7 @@ KINDS: dict[str, tuple[str, type, str]] = {
     "tier_schemes": ("harness_register_tier_schemes", TierScheme, "name"),
     "translators": ("harness_register_translators", Translator, "name"),
     "executors": ("harness_register_executors", Executor, "name"),
+    "model_backends": ("harness_register_model_backends", ModelBackend, "name"),
 }
 
 

@@ -521,6 +521,24 @@ class ModelVariant(_Named):
         return None
 
 
+class ModelBackend(abc.ABC):
+    """Makes model variants from references the user writes, without a plugin of their own: ``NAME:REF``
+    on the command line (``--models hf:Qwen/Qwen2.5-0.5B-Instruct``) or a suite's declared model
+    (``[models.qwen] model = "hf:Qwen/..."``, or ``backend = "NAME"`` with ``model = "REF"``).
+    ``name`` is the scheme; ``example`` a reference to show in listings and errors."""
+
+    name: str = ""
+    description: str = ""
+    example: str = ""
+    plugin: str = ""  # filled in by the plugin host
+
+    @abc.abstractmethod
+    def declare(self, name: str, ref: str, options: Mapping[str, Any]) -> ModelVariant:
+        """The variant called ``name`` for ``ref`` (the part after ``NAME:``) with the declaration's
+        options; raise HarnessError, one line with "did you mean" where it can, for a malformed ref.
+        Cheap: no weights are read here."""
+
+
 class PromptSource(_Named):
     """A set of prompts of one or both kinds, in one or more languages.
 

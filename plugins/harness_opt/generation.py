@@ -64,14 +64,20 @@ def use_ragged_attention(model: Any) -> bool:
         return False
     if getattr(cfg, "num_key_value_heads", None) not in (None, getattr(cfg, "num_attention_heads", None)):
         return False
+    if getattr(cfg, "attn_logit_softcapping", None) or getattr(cfg, "sliding_window", None):
+        return False  # ragged attention is plain SDPA: no soft-capping, no window
     register_ragged()
     model.set_attn_implementation(RAGGED)
     return True
 
 
 class LoadedOpt(LoadedModel):
+    #: whether tokenizing a formatted prompt adds the tokenizer's special tokens (a chat template
+    #: writes its own, so a subclass rendering one turns this off)
+    add_special_tokens = True
+
     def __init__(self, model: Any, tokenizer: Any, device: str, settings: GenerationSettings,
-                 info: dict[str, Any] | None = None, engine: str = "hf") -> None:
+                 info: dict[str, Any] | None = None, engine: str = "hf", eos_ids: Sequence[int] = ()) -> None:
         self.model = model
         self.tokenizer = tokenizer
         self.device = device
@@ -81,15 +87,24 @@ class LoadedOpt(LoadedModel):
         tokenizer.truncation_side = "left"  # keep the end of an over-long prompt (the question)
         if tokenizer.pad_token_id is None:
             tokenizer.pad_token = tokenizer.eos_token
+        self.eos_ids = list(eos_ids) or [tokenizer.eos_token_id]  # the first is the tokenizer's own
         self.max_positions = int(getattr(model.config, "max_position_embeddings", 2048))
         self.max_prompt_tokens = max(8, self.max_positions - settings.max_new_tokens)
         self.fast = hasattr(model, "set_attn_implementation")  # a transformers model: fastpath applies
         self.packed = None
-        if engine == "packed" and self.fast and hasattr(getattr(model, "model", None), "decoder"):
+        if engine == "packed" and self.fast and self.packable(model):
             from .packed import PackedGenerator
 
-            self.packed = PackedGenerator(model, tokenizer.eos_token_id, CPU_BATCH_CAP)
+            self.packed = PackedGenerator(model, self.eos_ids, CPU_BATCH_CAP)
         self.ragged = self.packed is None and self.fast and use_ragged_attention(model)
+
+    def packable(self, model: Any) -> bool:
+        """Whether the packed engine runs this model (OPT's decoder here; a subclass may widen it)."""
+        return hasattr(getattr(model, "model", None), "decoder")
+
+    def format(self, text: str) -> str:
+        """A prompt's text as the model's input string."""
+        return format_prompt(text, self.settings.prompt_format)
 
     def _gen_config(self):
         from transformers import GenerationConfig
@@ -98,7 +113,7 @@ class LoadedOpt(LoadedModel):
             max_new_tokens=self.settings.max_new_tokens,
             do_sample=False,
             num_beams=1,
-            eos_token_id=self.tokenizer.eos_token_id,
+            eos_token_id=self.eos_ids[0] if len(self.eos_ids) == 1 else list(self.eos_ids),
             pad_token_id=self.tokenizer.pad_token_id,
             bos_token_id=self.tokenizer.bos_token_id,
         )
@@ -108,19 +123,21 @@ class LoadedOpt(LoadedModel):
 
         if not prompts:
             return []
-        texts = [format_prompt(p.text, self.settings.prompt_format) for p in prompts]
-        full = self.tokenizer(texts, padding=False, truncation=False, verbose=False)["input_ids"]
+        texts = [self.format(p.text) for p in prompts]
+        special = self.add_special_tokens
+        full = self.tokenizer(texts, padding=False, truncation=False, verbose=False,
+                              add_special_tokens=special)["input_ids"]
         if self.packed is not None:  # the padded path's token ids, without the padding
             ids = list(full)
             over = [i for i, f in enumerate(full) if len(f) > self.max_prompt_tokens]
             if over:  # only over-long prompts are tokenized again, cut from the left as the padded path does
                 cut = self.tokenizer([texts[i] for i in over], truncation=True, max_length=self.max_prompt_tokens,
-                                     verbose=False)["input_ids"]
+                                     verbose=False, add_special_tokens=special)["input_ids"]
                 for i, c in zip(over, cut):
                     ids[i] = c
             return self._outputs(self.packed.generate(ids, self.settings.max_new_tokens, width=len(prompts)), full)
         enc = self.tokenizer(texts, return_tensors="pt", padding=True, truncation=True,
-                             max_length=self.max_prompt_tokens).to(self.device)
+                             max_length=self.max_prompt_tokens, add_special_tokens=special).to(self.device)
         width = int(enc["input_ids"].shape[1])
         pads = (width - enc["attention_mask"].sum(dim=1)).tolist()
         extra = {"past_key_values": preallocated_cache(self.model, width + self.settings.max_new_tokens)} \
@@ -131,11 +148,12 @@ class LoadedOpt(LoadedModel):
 
     def _outputs(self, new: list[list[int]], full: list[list[int]]) -> list[GenerationOutput]:
         """Responses from new token ids: cut at the first EOS, decoded, with their counts."""
-        eos = self.tokenizer.eos_token_id
+        eos = set(self.eos_ids)
         results = []
         for ids, n_full in zip(new, (len(f) for f in full)):
-            stopped = eos in ids
-            ids = ids[: ids.index(eos)] if stopped else ids
+            cut = next((i for i, t in enumerate(ids) if t in eos), None)
+            stopped = cut is not None
+            ids = ids[:cut] if stopped else ids
             text = self.tokenizer.decode(ids, skip_special_tokens=True)
             results.append(GenerationOutput(text, {
                 "n_new_tokens": len(ids),
@@ -147,8 +165,9 @@ class LoadedOpt(LoadedModel):
     def item_lengths(self, prompts: Sequence[Prompt]) -> list[int]:
         """Prompt tokens as generation will see them (formatted, cut to the budget): batches of
         similar token counts, whatever the script."""
-        texts = [format_prompt(p.text, self.settings.prompt_format) for p in prompts]
-        ids = self.tokenizer(texts, truncation=True, max_length=self.max_prompt_tokens, verbose=False)["input_ids"]
+        texts = [self.format(p.text) for p in prompts]
+        ids = self.tokenizer(texts, truncation=True, max_length=self.max_prompt_tokens, verbose=False,
+                             add_special_tokens=self.add_special_tokens)["input_ids"]
         return [len(x) for x in ids]
 
     def auto_batch_size(self, prompts: Sequence[Prompt]) -> int:
@@ -160,11 +179,12 @@ class LoadedOpt(LoadedModel):
         import torch
 
         cfg = self.model.config
-        longest = max((len(self.tokenizer(format_prompt(p.text, self.settings.prompt_format))["input_ids"])
-                       for p in prompts), default=64)
+        longest = max((len(self.tokenizer(self.format(p.text), add_special_tokens=self.add_special_tokens)
+                            ["input_ids"]) for p in prompts), default=64)
         seq = min(self.max_positions, longest + self.settings.max_new_tokens)
         elt = next(self.model.parameters()).element_size()
-        per_seq = elt * seq * (2 * cfg.num_hidden_layers * cfg.hidden_size + 4 * cfg.ffn_dim) \
+        ffn = getattr(cfg, "ffn_dim", None) or getattr(cfg, "intermediate_size", 4 * cfg.hidden_size)
+        per_seq = elt * seq * (2 * cfg.num_hidden_layers * cfg.hidden_size + 4 * ffn) \
             + 4 * cfg.vocab_size * 2
         free, _ = torch.cuda.mem_get_info()
         fit = max(1, int(free * 0.5 // per_seq))

@@ -17,17 +17,23 @@ GEMM avoids the few small sizes where the BLAS takes another kernel (measured at
 ``invariant_min_rows``: on MKL, M in {4, 8} or M >= 12). Short calls are padded with copies of
 their first row up to that size. So a row's tokens are the same at any width, in any chunk, in
 any order, which is what lets the scheduler pack and refill freely.
+
+Any other decoder-only architecture (llama, qwen2, gemma2, gpt_neox, ...) runs through its own
+model forward with ``harness_rowwise_any`` attention: each row's attention is the model's own
+attention function (its ``eager`` or ``sdpa``, with its GQA, soft-capping and sliding window)
+called on that row alone, with the row's causal mask; OPT keeps its dedicated forward.
 """
 
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
 ROWWISE = "harness_rowwise"
+ROWWISE_ANY = "harness_rowwise_any"
 #: Prompt tokens packed into one prefill call (one GEMM of this many rows per linear layer).
 PREFILL_TOKENS = 1024
 #: The most memory the rows in flight may hold in KV caches: wide decode of short prompts, fewer
@@ -35,6 +41,7 @@ PREFILL_TOKENS = 1024
 KV_BUDGET_BYTES = 4 << 30
 _STEP: ContextVar[Step | None] = ContextVar("harness_opt_step", default=None)
 _registered = False
+_registered_any = False
 _PROBED: dict[Any, tuple[int, frozenset[int]]] = {}
 
 
@@ -61,6 +68,8 @@ class Step:
 
     rows: list[Row]
     prefill: bool
+    #: the model's own attention implementation name (generic path only: ``eager``, ``sdpa`` ...)
+    native: str = ""
 
 
 def rowwise_attention(module: Any, query: Any, key: Any, value: Any, attention_mask: Any, scaling: float = 1.0,
@@ -110,6 +119,83 @@ def rowwise_attention(module: Any, query: Any, key: Any, value: Any, attention_m
     return torch.cat(outs).transpose(1, 2).to(dtype), None
 
 
+def _native_attention(module: Any, native: str) -> Any:
+    """The attention function the model would use: its ``eager_attention_forward`` or a registered one."""
+    import sys
+
+    from transformers import AttentionInterface
+
+    eager = getattr(sys.modules[type(module).__module__], "eager_attention_forward", None)
+    if native == "eager" or native not in AttentionInterface._global_mapping:
+        if eager is None:
+            raise RuntimeError(f"{type(module).__name__} has no eager attention to run row by row")
+        return eager
+    return AttentionInterface._global_mapping[native]
+
+
+def _row_mask(query: Any, first: int, n_q: int, n_k: int, window: int | None, native: str) -> Any:
+    """Additive causal mask of queries at positions first..first+n_q-1 over keys 0..n_k-1, with the
+    model's sliding window when it has one; None when the attention needs none (one query that sees
+    every key, or SDPA's own causal flag over a whole row), as the model itself would call it."""
+    import torch
+
+    whole = not window or n_k <= window
+    if whole and (n_q == 1 or (native == "sdpa" and first == 0 and n_q == n_k)):
+        return None
+
+    q = torch.arange(first, first + n_q).unsqueeze(1)
+    k = torch.arange(n_k).unsqueeze(0)
+    allowed = k <= q
+    if window:
+        allowed = allowed & (q - k < window)
+    if bool(allowed.all()):
+        return None
+    mask = torch.zeros(n_q, n_k, dtype=query.dtype)
+    mask.masked_fill_(~allowed, torch.finfo(query.dtype).min)
+    return mask.view(1, 1, n_q, n_k)
+
+
+def rowwise_attention_any(module: Any, query: Any, key: Any, value: Any, attention_mask: Any, **kwargs: Any
+                          ) -> tuple[Any, None]:
+    """``rowwise_attention`` for any architecture: per row, the model's own attention function over
+    the row's own cache (K/V kept as the model hands them: before any GQA head repetition)."""
+    step = _STEP.get()
+    if step is None:
+        raise RuntimeError("rowwise attention runs only inside PackedGenerator")
+    attend = _native_attention(module, step.native)
+    window = kwargs.get("sliding_window")
+    kw = {k: v for k, v in kwargs.items() if k not in ("position_ids", "cache_position")}
+    layer = module.layer_idx
+    b, h, q_len, _ = query.shape
+    kvh, dv = value.shape[1], value.shape[-1]
+    out = query.new_zeros(b, q_len, h, dv)
+    if step.prefill:
+        start = 0
+        for row in step.rows:
+            n = len(row.prompt)
+            cap = n + row.max_new
+            k_buf = key.new_empty(1, kvh, cap, key.shape[-1])
+            v_buf = value.new_empty(1, kvh, cap, dv)
+            k_buf[:, :, :n] = key[:, :, start : start + n]
+            v_buf[:, :, :n] = value[:, :, start : start + n]
+            row.keys.append(k_buf)
+            row.values.append(v_buf)
+            mask = _row_mask(query, 0, n, n, window, step.native)
+            att, _ = attend(module, query[:, :, start : start + n], k_buf[:, :, :n], v_buf[:, :, :n], mask, **kw)
+            out[0, start : start + n] = att[0]
+            start += n
+        return out, None
+    for i, row in enumerate(step.rows):
+        at = row.position
+        k_buf, v_buf = row.keys[layer], row.values[layer]
+        k_buf[0, :, at] = key[i, :, 0]
+        v_buf[0, :, at] = value[i, :, 0]
+        mask = _row_mask(query, at, 1, at + 1, window, step.native)
+        att, _ = attend(module, query[i : i + 1], k_buf[:, :, : at + 1], v_buf[:, :, : at + 1], mask, **kw)
+        out[i] = att[0]
+    return out, None
+
+
 def register_rowwise() -> None:
     """Make ``harness_rowwise`` a transformers attention implementation (once per process)."""
     global _registered
@@ -118,6 +204,28 @@ def register_rowwise() -> None:
 
         AttentionInterface.register(ROWWISE, rowwise_attention)
         _registered = True
+
+
+def register_rowwise_any() -> None:
+    """Make ``harness_rowwise_any`` a transformers attention implementation (once per process)."""
+    global _registered_any
+    if not _registered_any:
+        from transformers import AttentionInterface
+
+        AttentionInterface.register(ROWWISE_ANY, rowwise_attention_any)
+        _registered_any = True
+
+
+def probe_weights(model: Any) -> list[Any]:
+    """Every distinct linear shape of the first block and the output head: what the probe measures."""
+    import torch
+
+    blocks = next(m for m in model.modules() if isinstance(m, torch.nn.ModuleList))
+    seen: dict[tuple[int, ...], Any] = {}
+    for mod in blocks[0].modules():
+        if isinstance(mod, torch.nn.Linear):
+            seen.setdefault(tuple(mod.weight.shape), mod.weight)
+    return [*seen.values(), model.get_output_embeddings().weight]
 
 
 def invariant_min_rows(weights: Sequence[Any], probe: int = 40) -> tuple[int, frozenset[int]]:
@@ -150,25 +258,38 @@ def invariant_min_rows(weights: Sequence[Any], probe: int = 40) -> tuple[int, fr
 
 
 class PackedGenerator:
-    """Greedy decoding for a transformers OPT model with packed prefill and per-row caches."""
+    """Greedy decoding for a transformers decoder-only model with packed prefill and per-row caches
+    (OPT through its decoder's layers, any other architecture through its own model forward)."""
 
-    def __init__(self, model: Any, eos_id: int | None, width: int, prefill_tokens: int = PREFILL_TOKENS,
-                 kv_budget_bytes: int = KV_BUDGET_BYTES) -> None:
+    def __init__(self, model: Any, eos_id: int | Collection[int] | None, width: int,
+                 prefill_tokens: int = PREFILL_TOKENS, kv_budget_bytes: int = KV_BUDGET_BYTES) -> None:
         import torch
 
         self.model = model
-        self.decoder = model.model.decoder
-        self.eos = eos_id
+        self.decoder = getattr(getattr(model, "model", None), "decoder", None)  # OPT's; None: the generic path
+        self.eos = frozenset([eos_id] if isinstance(eos_id, int) else (eos_id or ()))
         self.width = max(1, width)
         self.prefill_tokens = prefill_tokens
         self.dtype = next(model.parameters()).dtype
         cfg = model.config
-        per_token = 2 * cfg.num_hidden_layers * cfg.hidden_size * 4  # K and V of every layer, kept in fp32
+        if self.decoder is not None:
+            per_token = 2 * cfg.num_hidden_layers * cfg.hidden_size * 4  # K and V of every layer, kept in fp32
+            layer = self.decoder.layers[0]
+            weights = [lin.weight for lin in (layer.self_attn.q_proj, layer.fc1, layer.fc2, model.lm_head)]
+            self.attn = ROWWISE
+            register_rowwise()
+        else:
+            heads = cfg.num_attention_heads
+            head_dim = getattr(cfg, "head_dim", None) or cfg.hidden_size // heads
+            kv_heads = getattr(cfg, "num_key_value_heads", None) or heads
+            per_token = 2 * cfg.num_hidden_layers * kv_heads * head_dim * self.dtype.itemsize
+            weights = probe_weights(model)
+            self.attn = ROWWISE_ANY
+            register_rowwise_any()
         self.kv_budget_tokens = max(1, kv_budget_bytes // per_token)
-        layer = self.decoder.layers[0]
-        self.floor, self.small_ok = invariant_min_rows(
-            [lin.weight for lin in (layer.self_attn.q_proj, layer.fc1, layer.fc2, model.lm_head)])
-        register_rowwise()
+        self.floor, self.small_ok = invariant_min_rows(weights)
+        self.softcap = getattr(cfg, "final_logit_softcapping", None)
+        self.native = ""
         self.torch = torch
 
     def rows_for(self, m: int) -> int:
@@ -179,6 +300,13 @@ class PackedGenerator:
 
     def _forward(self, ids: Any, positions: Any, step: Step) -> Any:
         """The decoder's forward without its mask and cache machinery; hidden states out."""
+        if self.decoder is None:
+            step.native = self.native
+            token = _STEP.set(step)
+            try:
+                return self.model.base_model(input_ids=ids, position_ids=positions, use_cache=False).last_hidden_state
+            finally:
+                _STEP.reset(token)
         dec = self.decoder
         hidden = dec.embed_tokens(ids)
         pos = dec.embed_positions(None, 0, position_ids=positions)
@@ -202,7 +330,9 @@ class PackedGenerator:
         rows = self.rows_for(m)
         if rows > last_hidden.shape[0]:
             last_hidden = self.torch.cat([last_hidden, last_hidden[:1].expand(rows - last_hidden.shape[0], -1)])
-        logits = self.model.lm_head(last_hidden)
+        logits = self.model.get_output_embeddings()(last_hidden)
+        if self.softcap:  # the model's own final soft-capping (gemma2): monotonic, but ties follow the model
+            logits = self.torch.tanh(logits / self.softcap) * self.softcap
         return logits[:m].argmax(dim=-1).tolist()
 
     def _prefill(self, rows: list[Row]) -> None:
@@ -233,7 +363,7 @@ class PackedGenerator:
             r.new.append(tok)
 
     def _done(self, row: Row) -> bool:
-        return len(row.new) >= row.max_new or (self.eos is not None and row.new and row.new[-1] == self.eos)
+        return len(row.new) >= row.max_new or bool(row.new and row.new[-1] in self.eos)
 
     def _running(self, active: list[Row]) -> list[Row]:
         """The rows still generating; a finished row's cache is freed at once, not at the end."""
@@ -276,7 +406,8 @@ class PackedGenerator:
         pending = deque(sorted(rows, key=lambda r: -len(r.prompt)))
         active: list[Row] = []
         before = self.model.config._attn_implementation
-        self.model.set_attn_implementation(ROWWISE)  # only for this call: the model stays usable by others
+        self.native = before
+        self.model.set_attn_implementation(self.attn)  # only for this call: the model stays usable by others
         try:
             self._run(pending, active, max(1, width or self.width))
         finally:

@@ -157,6 +157,26 @@ def train_sft(start: str, out: Path, section: Mapping[str, Any], texts: list[str
     return result
 
 
+def lora_targets(model: Any, wanted: Any) -> list[str]:
+    """The recipe's LoRA target modules, or with ``"auto"`` the attention's query and value projections
+    found in the architecture (peft's own table for known model types, else the attention block's
+    linear layers), so a recipe need not know the module names of its base."""
+    if wanted != "auto":
+        return list(wanted)
+    import torch
+    from peft.utils.constants import TRANSFORMERS_MODELS_TO_LORA_TARGET_MODULES_MAPPING as KNOWN
+
+    model_type = getattr(model.config, "model_type", "")
+    if model_type in KNOWN:
+        return list(KNOWN[model_type])
+    names = {name.rsplit(".", 1)[-1] for name, mod in model.named_modules()
+             if isinstance(mod, torch.nn.Linear) and any(k in name.lower() for k in ("attn", "attention"))}
+    if not names:
+        raise ValueError(f"no attention linear layers found in {model_type or type(model).__name__} for LoRA: "
+                         "set dpo.lora_target_modules in the recipe")
+    return sorted(names)
+
+
 def train_dpo(start: str, out: Path, section: Mapping[str, Any], triples: list[dict[str, str]], *,
               device: str, seed: int, log: Log, trust_remote_code: bool = False,
               info: dict[str, Any] | None = None, stage: str = "dpo") -> dict:
@@ -174,7 +194,7 @@ def train_dpo(start: str, out: Path, section: Mapping[str, Any], triples: list[d
         r=int(section["lora_r"]),
         lora_alpha=int(section["lora_alpha"]),
         lora_dropout=float(section["lora_dropout"]),
-        target_modules=list(section["lora_target_modules"]),
+        target_modules=lora_targets(model, section.get("lora_target_modules", "auto")),
         bias=str(section.get("lora_bias", "none")),
         task_type="CAUSAL_LM",
     )

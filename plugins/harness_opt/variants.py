@@ -90,7 +90,7 @@ class OptVariant(ModelVariant):
         recipe.setdefault("family", self.family)
         home = Path(ctx.home)
         hint = f"{self.name}.checkpoint" if self.recipe == "base" else f"{self.name}.base"
-        base = _base_source(recipe, home, hint)
+        base = self._base_source(recipe, home, hint)
         override = None
         if opts.get("checkpoint"):
             override = ck.resolve(str(opts["checkpoint"]), str(recipe.get("revision") or "main"),
@@ -113,6 +113,12 @@ class OptVariant(ModelVariant):
                 sft = stage("sft", base.identity, "sft")
                 stages = (sft, stage("sft+dpo", f"trained:{sft.key}", "dpo"))
         return Plan(recipe, base, stages, override)
+
+    def _base_source(self, recipe: dict[str, Any], home: Path, hint: str) -> ck.WeightsSource:
+        return _base_source(recipe, home, hint)
+
+    def _load_weights(self, source: str, ctx: Context, info: dict[str, Any]) -> LoadedModel:
+        return load_causal_lm(source, ctx, info=info)
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -226,12 +232,13 @@ class OptVariant(ModelVariant):
             source = str(folder) if folder is not None else plan.override.load_from  # type: ignore[union-attr]
         else:
             source = self._base_path(plan, ctx)
-        return load_causal_lm(source, ctx, info={"weights": plan.weights_identity})
+        return self._load_weights(source, ctx, {"weights": plan.weights_identity})
 
 
 def load_causal_lm(source: str, ctx: Context, info: dict[str, Any] | None = None,
-                   tokenizer_source: str | None = None, model: Any = None) -> LoadedModel:
-    """Model + tokenizer onto the resolved device/dtype, wrapped for generation."""
+                   tokenizer_source: str | None = None, model: Any = None, wrap: Any = None) -> LoadedModel:
+    """Model + tokenizer onto the resolved device/dtype, wrapped for generation (by ``wrap(model,
+    tokenizer, device, engine)`` when given, else as OPT)."""
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -252,4 +259,6 @@ def load_causal_lm(source: str, ctx: Context, info: dict[str, Any] | None = None
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise HarnessError(f"cannot load {source}: {first}") from exc
     model = model.to(device=device, dtype=dtype).eval()
+    if wrap is not None:
+        return wrap(model, tok, device, generation_engine(ctx, device))
     return LoadedOpt(model, tok, device, ctx.generation, info, engine=generation_engine(ctx, device))

@@ -80,7 +80,7 @@ def test_builtin_plugins_are_published_through_the_entry_point_group():
     import tomllib
 
     declared = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["entry-points"]["harness"]
-    assert set(declared) == {"opt-models", "sources", "scorers", "stats", "ray"}
+    assert set(declared) == {"opt-models", "hf-models", "sources", "scorers", "stats", "ray"}
     assert all(v.startswith("harness_") and v.endswith(".plugin") for v in declared.values())
     ours = [ep for ep in metadata.entry_points(group="harness") if ep.dist and ep.dist.name == "alignment-harness"]
     installed = {ep.name: ep.value for ep in ours}

@@ -19,7 +19,7 @@ import pytest
 from corehelp import REPO, run_harness
 
 EXAMPLE = REPO / "tests" / "example_plugin"
-BUILTIN = "opt-models,sources,scorers,stats,ray"
+BUILTIN = "opt-models,hf-models,sources,scorers,stats,ray"
 
 SUITE = """
 name = "example-suite"
