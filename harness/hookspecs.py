@@ -83,6 +83,8 @@ def harness_register_model_backends(register: Register) -> None:
     A backend turns a reference into a variant, so users name models without a plugin:
     ``--models NAME:REF`` on the command line, or a suite's ``[models.X] model = "NAME:REF"``
     (or ``backend = "NAME"`` with ``model = "REF"``). ``NAME`` is the backend's ``name``.
+    Called once per command, at discovery; returns nothing. ``declare`` is called per declared
+    model after the suite is read, before planning.
     """
 
 
