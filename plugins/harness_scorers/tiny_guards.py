@@ -6,8 +6,8 @@ the template, the tokenizer corpus and the library versions), beside its final p
 one ``os.replace``. Weights are random with a fixed seed; one deterministic change makes the answers
 parse often enough to exercise the reading code: the output rows of the answer labels' first tokens
 (and, for the judge, of its end-of-turn token) are scaled by ``LABEL_BOOST``, so the greedy first token
-is usually a label and which label depends on the input. Some answers still do not parse, which
-exercises the missing-with-reason path.
+is usually a label and which label depends on the input (a recipe's ``boost`` overrides the factor).
+Some answers still do not parse, which exercises the missing-with-reason path.
 """
 
 from __future__ import annotations
