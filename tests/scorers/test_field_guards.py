@@ -161,6 +161,8 @@ def test_field_guard_fingerprints_need_no_build_and_rehearsal_swaps_them(scorers
     from dataclasses import replace
 
     from harness_scorers import plugin
+    from harness_scorers.resolve import resolve_model
+    from harness_scorers.reward import checkpoint_dtype
 
     from harness.plugins import PluginHost
     from harness.rehearsal import rehearsal_names
@@ -168,6 +170,8 @@ def test_field_guard_fingerprints_need_no_build_and_rehearsal_swaps_them(scorers
     cold = replace(tiny_ctx, home=tmp_path / "cold")
     for name in NAMES:
         assert scorers[name].fingerprint(cold) == scorers[name].fingerprint(tiny_ctx), name
+        built = scorers[name].resolve(tiny_ctx)  # built already (the `loaded` fixture)
+        assert checkpoint_dtype(resolve_model(built.source)) == scorers[name].pin(cold).dtype, name
     assert not (tmp_path / "cold").exists()
     assert scorers["tiny-wildguard"].fingerprint(cold) != scorers["tiny-polyguard"].fingerprint(cold)
     assert scorers["wildguard"].metric == scorers["polyguard"].metric == "unsafe_probability"
