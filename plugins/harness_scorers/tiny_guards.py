@@ -32,6 +32,7 @@ DEMO_PROMPTS = Path(__file__).resolve().parents[1] / "harness_sources" / "demo_p
 PAIRS_FILE = Path(__file__).parent / "preference_pairs.jsonl"
 LABEL_BOOST = 30.0
 SEED = 0
+LINE_BOOST = 4.0  # for PolyGuard's stand-in, whose free-text lines must end for its answers to parse
 
 #: llama-like decoder, shrunk
 DECODER: Mapping[str, Any] = {
@@ -116,10 +117,10 @@ RECIPES: dict[str, dict[str, Any]] = {
     },
     "tiny-polyguard": {
         **CHATML_QWEN2,
-        # and the end of line, so PolyGuard's free-text violations lines end
-        "labels": [*FIELD_FORMATS["polyguard"].labels, "\n"],
+        "labels": list(FIELD_FORMATS["polyguard"].labels),
         "format": "polyguard",
         "boost": 8.0,
+        "line_boost": LINE_BOOST,
     },
     "tiny-judge": {
         **CHATML_QWEN2,
@@ -260,6 +261,8 @@ def build_model(recipe: Mapping[str, Any], tok: Any) -> Any:
         rows = sorted(rows)
         with torch.no_grad():
             model.lm_head.weight[rows] *= recipe.get("boost", LABEL_BOOST)
+            if recipe.get("line_boost"):  # the end of line, weaker: free-text lines end, yes/no still win
+                model.lm_head.weight[tok("\n", add_special_tokens=False)["input_ids"][0]] *= recipe["line_boost"]
     return model
 
 
