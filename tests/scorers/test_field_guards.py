@@ -179,3 +179,24 @@ def test_field_guard_fingerprints_need_no_build_and_rehearsal_swaps_them(scorers
     swaps = {"deberta-reward": "tiny-reward"}
     names = rehearsal_names("deberta-reward,wildguard,polyguard", swaps, host, "scorers")
     assert names == "tiny-reward,tiny-wildguard,tiny-polyguard"
+
+
+def test_yes_no_tokens_are_taken_after_the_field_name_with_a_sentencepiece_style_tokenizer():
+    """WildGuard's Mistral tokenizer marks word starts ('▁yes') and treats the start of a text apart, so the label
+    token is taken as the one the field name and the label add together: the token the guard writes there."""
+    from harness_scorers.guard_fields import tail_token
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import PreTrainedTokenizerFast
+
+    raw = Tokenizer(models.BPE(unk_token="<unk>"))
+    raw.pre_tokenizer = pre_tokenizers.Metaspace(replacement="\u2581", prepend_scheme="first")
+    raw.decoder = decoders.Metaspace(replacement="\u2581", prepend_scheme="first")
+    text = FIELD_FORMATS["wildguard"].template_text() + "\nHarmful request: yes\nResponse refusal: no\n"
+    raw.train_from_iterator([text] * 20, trainers.BpeTrainer(vocab_size=300, special_tokens=["<unk>", "<s>"]))
+    tok = PreTrainedTokenizerFast(tokenizer_object=raw, bos_token="<s>", unk_token="<unk>")
+    for f in FIELD_FORMATS["wildguard"].fields:
+        ids = [tail_token(tok, f.marker, label) for label in (" yes", " no")]
+        assert tok.convert_ids_to_tokens(ids) == ["\u2581yes", "\u2581no"]
+    head = tok("Answers: [/INST]\n<|assistant|>\nHarmful request:", add_special_tokens=False)["input_ids"]
+    both = tok("Answers: [/INST]\n<|assistant|>\nHarmful request: yes", add_special_tokens=False)["input_ids"]
+    assert both == head + [tail_token(tok, "Harmful request:", " yes")]
