@@ -52,9 +52,10 @@ def check_choice(component: str, key: str, value: Any, valid: Sequence[str]) -> 
 
 
 def load_causal_lm(
-    resolved: ResolvedModel, ctx: Context, options: Mapping[str, Any], what: str
+    resolved: ResolvedModel, ctx: Context, options: Mapping[str, Any], what: str, needs_template: bool = True
 ) -> tuple[Any, Any, str]:
-    """(model, tokenizer, device) of a causal LM with a chat template; HarnessError when it cannot be loaded."""
+    """(model, tokenizer, device) of a causal LM with a chat template (unless the caller brings its own
+    format, ``needs_template=False``); HarnessError when it cannot be loaded."""
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -70,7 +71,7 @@ def load_causal_lm(
     except (OSError, ValueError) as exc:
         where = " (HF_HUB_OFFLINE=1)" if offline() else ""
         raise HarnessError(f"cannot load {what} {resolved.source}{where}: {str(exc).splitlines()[0][:200]}") from None
-    if not getattr(tokenizer, "chat_template", None):
+    if needs_template and not getattr(tokenizer, "chat_template", None):
         raise HarnessError(f"{what} {resolved.source} has no chat template; it cannot be prompted in its format")
     model.to(device).eval()
     return model, tokenizer, device

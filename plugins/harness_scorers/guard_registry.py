@@ -7,6 +7,7 @@ from typing import Any
 from harness.types import Context, Scorer
 
 from .guard import ClassifierGuardScorer, GenerativeGuardScorer
+from .guard_fields import FieldsGuardScorer
 from .judge import JudgeScorer
 from .resolve import ResolvedModel, resolve_model
 
@@ -36,6 +37,10 @@ class TinyGenerativeGuard(_StandIn, GenerativeGuardScorer):
 
 
 class TinyClassifierGuard(_StandIn, ClassifierGuardScorer):
+    pass
+
+
+class TinyFieldsGuard(_StandIn, FieldsGuardScorer):
     pass
 
 
@@ -76,6 +81,8 @@ def guard_scorers() -> list[Scorer]:
         _real(
             ClassifierGuardScorer("duoguard", "DuoGuard/DuoGuard-0.5B", tokenizer="Qwen/Qwen2.5-0.5B"), "tiny-duoguard"
         ),
+        _real(FieldsGuardScorer("wildguard", "allenai/wildguard", "wildguard"), "tiny-wildguard"),
+        _real(FieldsGuardScorer("polyguard", "ToxicityPrompts/PolyGuard-Qwen", "polyguard"), "tiny-polyguard"),
         _real(JudgeScorer("llm-judge", "Qwen/Qwen2.5-7B-Instruct"), "tiny-judge"),
         _stand_in(
             TinyGenerativeGuard,
@@ -108,6 +115,22 @@ def guard_scorers() -> list[Scorer]:
             "tiny-duoguard",
             "tiny",
             description="DuoGuard-style 12-category head, max sigmoid" + offline,
+        ),
+        _stand_in(
+            TinyFieldsGuard,
+            "tiny-wildguard",
+            "tiny-wildguard",
+            "tiny",
+            "wildguard",
+            description="WildGuard format, P(harmful response = yes) after the fed field names" + offline,
+        ),
+        _stand_in(
+            TinyFieldsGuard,
+            "tiny-polyguard",
+            "tiny-polyguard",
+            "tiny",
+            "polyguard",
+            description="PolyGuard format (ChatML + its system prompt), P(harmful response = yes)" + offline,
         ),
         _stand_in(
             TinyJudge,

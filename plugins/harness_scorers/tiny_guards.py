@@ -6,8 +6,8 @@ the template, the tokenizer corpus and the library versions), beside its final p
 one ``os.replace``. Weights are random with a fixed seed; one deterministic change makes the answers
 parse often enough to exercise the reading code: the output rows of the answer labels' first tokens
 (and, for the judge, of its end-of-turn token) are scaled by ``LABEL_BOOST``, so the greedy first token
-is usually a label and which label depends on the input. Some answers still do not parse, which
-exercises the missing-with-reason path.
+is usually a label and which label depends on the input (a recipe's ``boost`` overrides the factor).
+Some answers still do not parse, which exercises the missing-with-reason path.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from typing import Any
 from harness.atomic import remove_dead_builds
 from harness.fingerprint import digest, file_digest
 
+from .guard_fields import FIELD_FORMATS
 from .guard_formats import FORMATS, TEMPLATES
 from .rubrics import RUBRICS_DIR, load_rubric
 
@@ -31,6 +32,7 @@ DEMO_PROMPTS = Path(__file__).resolve().parents[1] / "harness_sources" / "demo_p
 PAIRS_FILE = Path(__file__).parent / "preference_pairs.jsonl"
 LABEL_BOOST = 30.0
 SEED = 0
+LINE_BOOST = 4.0  # for PolyGuard's stand-in, whose free-text lines must end for its answers to parse
 
 #: llama-like decoder, shrunk
 DECODER: Mapping[str, Any] = {
@@ -73,6 +75,16 @@ LLAMA_SPECIALS = [
 ]
 QWEN_SPECIALS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>", "<think>", "</think>"]
 
+#: a Qwen2 decoder behind ChatML (the judge; PolyGuard-Qwen)
+CHATML_QWEN2: Mapping[str, Any] = {
+    "arch": "qwen2",
+    "head": "causal",
+    "template": "chatml.jinja",
+    "specials": QWEN_SPECIALS,
+    "eos": "<|im_end|>",
+    "pad": "<|endoftext|>",
+}
+
 RECIPES: dict[str, dict[str, Any]] = {
     "tiny-llama-guard": {
         "arch": "llama",
@@ -92,13 +104,26 @@ RECIPES: dict[str, dict[str, Any]] = {
         "pad": "<|endoftext|>",
         "labels": list(FORMATS["qwen3guard"].labels),
     },
-    "tiny-judge": {
-        "arch": "qwen2",
+    "tiny-wildguard": {
+        "arch": "mistral",
         "head": "causal",
-        "template": "chatml.jinja",
-        "specials": QWEN_SPECIALS,
-        "eos": "<|im_end|>",
-        "pad": "<|endoftext|>",
+        "template": "wildguard.jinja",
+        "specials": ["<s>", "</s>", "<unk>"],
+        "eos": "</s>",
+        "pad": "<unk>",
+        "labels": list(FIELD_FORMATS["wildguard"].labels),
+        "format": "wildguard",
+        "boost": 8.0,  # logits of ~16, not ~60: float32 noise stays under 1e-5 in an unsaturated P(yes)
+    },
+    "tiny-polyguard": {
+        **CHATML_QWEN2,
+        "labels": list(FIELD_FORMATS["polyguard"].labels),
+        "format": "polyguard",
+        "boost": 8.0,
+        "line_boost": LINE_BOOST,
+    },
+    "tiny-judge": {
+        **CHATML_QWEN2,
         "labels": "rubrics",
         "boost_eos": True,  # a judge's label is followed by its end of turn, so the verdict parses as a word
     },
@@ -125,6 +150,8 @@ def build_key(name: str) -> str:
     versions = {p: metadata.version(p) for p in ("torch", "transformers", "tokenizers")}
     template = (TEMPLATES / recipe["template"]).read_text(encoding="utf-8") if recipe["template"] else ""
     rubrics = [file_digest(p) for p in sorted(RUBRICS_DIR.glob("*.toml"))] if recipe["labels"] == "rubrics" else []
+    # a labelled-lines format's own texts (the system prompt, the field names) shape the tokenizer
+    extra = [FIELD_FORMATS[recipe["format"]].corpus()] if recipe.get("format") else []
     return digest(
         "tiny-guard/v1",
         name,
@@ -137,6 +164,7 @@ def build_key(name: str) -> str:
         file_digest(DEMO_PROMPTS),
         file_digest(PAIRS_FILE),
         versions,
+        *extra,
     )
 
 
@@ -176,6 +204,8 @@ def corpus(recipe: Mapping[str, Any]) -> list[str]:
     if recipe["template"]:
         texts += [(TEMPLATES / recipe["template"]).read_text(encoding="utf-8")] * 4
     texts += [(RUBRICS_DIR / f"{n}.toml").read_text(encoding="utf-8") for n in ("multijail-safety", "helpfulness")]
+    if recipe.get("format"):
+        texts += [FIELD_FORMATS[recipe["format"]].corpus()] * 4
     texts += ["\n".join(_labels(recipe))] * 50  # each label a whole token, as in a real vocabulary
     return texts
 
@@ -211,6 +241,7 @@ def build_model(recipe: Mapping[str, Any], tok: Any) -> Any:
         ("llama", "causal"): ("LlamaConfig", "LlamaForCausalLM"),
         ("qwen3", "causal"): ("Qwen3Config", "Qwen3ForCausalLM"),
         ("qwen2", "causal"): ("Qwen2Config", "Qwen2ForCausalLM"),
+        ("mistral", "causal"): ("MistralConfig", "MistralForCausalLM"),
         ("qwen2", "multi-label"): ("Qwen2Config", "Qwen2ForSequenceClassification"),
     }[(recipe["arch"], recipe["head"])]
     if recipe["head"] == "multi-label":
@@ -229,7 +260,9 @@ def build_model(recipe: Mapping[str, Any], tok: Any) -> Any:
             rows.add(tok.eos_token_id)
         rows = sorted(rows)
         with torch.no_grad():
-            model.lm_head.weight[rows] *= LABEL_BOOST
+            model.lm_head.weight[rows] *= recipe.get("boost", LABEL_BOOST)
+            if recipe.get("line_boost"):  # the end of line, weaker: free-text lines end, yes/no still win
+                model.lm_head.weight[tok("\n", add_special_tokens=False)["input_ids"][0]] *= recipe["line_boost"]
     return model
 
 
