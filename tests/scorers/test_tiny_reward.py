@@ -39,7 +39,7 @@ def test_built_once_under_harness_home_atomically(tiny_dir, tiny_ctx):
 def test_training_pairs_ship_with_the_package_and_hold_out_requests():
     train, held = load_pairs("train"), load_pairs("heldout")
     assert len(train) + len(held) >= 500
-    assert {r["language"] for r in train} == {"en", "es", "fr", "de", "zh", "sw"}
+    assert {r["language"] for r in train} == {"en", "es", "fr", "de", "zh", "sw", "ht", "mr"}
     assert not {r["prompt"] for r in train} & {r["prompt"] for r in held}  # held-out requests are unseen
 
 
