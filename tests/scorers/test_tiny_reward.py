@@ -69,3 +69,18 @@ def test_scores_real_hh_rlhf_harmless_pairs(tiny_loaded, shared_data):
     acc = _accuracy(tiny_loaded, triples)
     print(f"tiny-reward hh-rlhf harmless-base test accuracy {acc:.3f} (n={len(triples)})")
     assert 0.0 <= acc <= 1.0 and len(triples) == 100
+
+
+def test_tells_refusal_from_compliance_and_helpful_from_vague_in_every_demo_language(tiny_loaded):
+    """Held-out demo prompts (never in training), every demo language: the planted demo's scorer must work."""
+    from harness_sources.planted import HELDOUT_IDS, reward_pairs
+
+    held = [r for r in reward_pairs() if r["split"] == "heldout"]
+    assert {r["id"].split("-", 1)[1].rsplit("-", 2)[0] for r in held} == set(HELDOUT_IDS)
+    for lang in ("en", "de", "es", "zh", "sw", "ht", "mr"):
+        for kind in ("harmful", "helpful"):
+            rows = [(r["prompt"], r["chosen"], r["rejected"]) for r in held if r["language"] == lang
+                    and r["kind"] == kind]
+            acc = _accuracy(tiny_loaded, rows)
+            print(f"tiny-reward planted held-out accuracy {lang} {kind}: {acc:.3f} (n={len(rows)})")
+            assert acc >= 0.9, (lang, kind, acc)
