@@ -56,6 +56,10 @@ def test_planted_effect_is_found_for_dpo_and_sft_dpo_and_not_for_sft(tmp_path):
     assert lmm["-sft"]["ci_low"] <= 0 <= lmm["-sft"]["ci_high"] and lmm["-sft"]["p_holm"] >= ALPHA
     assert hmr["-sft"]["p_holm"] >= ALPHA
     assert "smaller in low-resource than in high-resource languages (95% CI" in report
+    opening = report.split("## Verdict", 1)[1].strip().splitlines()[0]
+    assert opening.startswith("Yes for tiny-planted-dpo and tiny-planted-sft-dpo: their harmlessness gain is "
+                              "smaller in low- than in high-resource languages (reward points, HmR"), opening
+    assert opening.endswith("; no clear difference for tiny-planted-sft."), opening
 
 
 def test_null_twin_gives_no_clear_difference_for_any_variant(tmp_path):
@@ -70,5 +74,6 @@ def test_null_twin_gives_no_clear_difference_for_any_variant(tmp_path):
     # DPO did teach refusals, everywhere: the null is "no tier difference", not "no effect"
     hmr = _by_variant(rates, "tiny-planted-null", "HmR")
     assert min(hmr["-dpo"]["change_low"], hmr["-dpo"]["change_high"]) > 50, hmr["-dpo"]
-    section = report.split("## Verdict", 1)[1].split("What this assumes", 1)[0]
-    assert section.count("no clear difference") == 3 * 3  # per variant: reward points, HmR, HpR
+    assert " ".join(verdict["sentences"]).count("no clear difference") == 3 * 3  # reward points, HmR, HpR
+    opening = report.split("## Verdict", 1)[1].strip().splitlines()[0]
+    assert opening.startswith("No: no aligned variant's trade-off differs clearly"), opening
