@@ -27,7 +27,7 @@ ALPHA = 0.05
 def _run(suite: str, tmp) -> tuple[dict, str]:
     out = tmp / suite
     cmd = [sys.executable, "-c", "from harness.cli import main; main()", "run", "--suite", suite,
-           "--models", "all", "--langs", "low,high", "--limit", "5", "--no-progress",
+           "--models", "all", "--langs", "low,high", "--no-progress",
            "--store", str(tmp / f"{suite}.sqlite"), "--out", str(out)]
     done = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"},
                           timeout=900)
