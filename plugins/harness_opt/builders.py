@@ -42,25 +42,34 @@ OPT_350M_CONFIG: dict[str, Any] = {
 
 
 def tiny_key(tiny: Mapping[str, Any], seed: int) -> str:
+    if tiny.get("corpus") == "planted":
+        from harness_sources.planted import planted_files
+
+        return digest("tiny-opt-base/v1", dict(tiny), seed, [file_digest(f) for f in planted_files()])
     return digest("tiny-opt-base/v1", dict(tiny), seed, file_digest(tiny_prefs_path()))
 
 
-def _corpus() -> list[str]:
+def _corpus(tiny: Mapping[str, Any]) -> list[str]:
     import json
+
+    if tiny.get("corpus") == "planted":
+        from harness_sources.planted import corpus
+
+        return corpus()
 
     lines = tiny_prefs_path().read_text().splitlines()
     rows = [json.loads(x) for x in lines if x.strip()]
     return [r[k] for r in rows for k in ("chosen", "rejected")]
 
 
-def build_tokenizer(vocab_size: int, max_length: int):
+def build_tokenizer(vocab_size: int, max_length: int, tiny: Mapping[str, Any] | None = None):
     """A byte-level BPE trained on the packaged corpus, wrapped like OPT's (BOS ``</s>`` prepended)."""
     from tokenizers import ByteLevelBPETokenizer
     from tokenizers.processors import TemplateProcessing
     from transformers import PreTrainedTokenizerFast
 
     bpe = ByteLevelBPETokenizer()
-    bpe.train_from_iterator(_corpus(), vocab_size=vocab_size, min_frequency=2, special_tokens=SPECIALS,
+    bpe.train_from_iterator(_corpus(tiny or {}), vocab_size=vocab_size, min_frequency=2, special_tokens=SPECIALS,
                             show_progress=False)
     eos_id = bpe.token_to_id("</s>")
     bpe.post_processor = TemplateProcessing(single="</s> $A", pair="</s> $A $B", special_tokens=[("</s>", eos_id)])
@@ -80,7 +89,7 @@ def ensure_tiny_base(home: Path, tiny: Mapping[str, Any], seed: int, log=print) 
 
     log(f"building tiny-opt base {key[:16]} ...")
     with atomic_folder(final) as tmp:
-        tok = build_tokenizer(int(tiny["vocab_size"]), int(tiny["max_position_embeddings"]))
+        tok = build_tokenizer(int(tiny["vocab_size"]), int(tiny["max_position_embeddings"]), tiny)
         cfg = OPTConfig(
             vocab_size=len(tok),
             hidden_size=int(tiny["hidden_size"]),
@@ -97,10 +106,33 @@ def ensure_tiny_base(home: Path, tiny: Mapping[str, Any], seed: int, log=print) 
         )
         torch.manual_seed(seed)
         model = OPTForCausalLM(cfg)
-        model.save_pretrained(tmp)
-        tok.save_pretrained(tmp)
+        if int(tiny.get("pretrain_epochs", 0)):
+            _pretrain(model, tok, tmp, tiny, seed, log)
+        else:
+            model.save_pretrained(tmp)
+            tok.save_pretrained(tmp)
         write_marker(tmp, {"kind": "tiny-opt base", "key": key, "seed": seed, "tiny": dict(tiny)})
     return final
+
+
+def _pretrain(model, tok, out: Path, tiny: Mapping[str, Any], seed: int, log) -> None:
+    """The planted base: random weights taught to answer every demo prompt with a vague compliance."""
+    from harness_sources.planted import base_texts
+
+    from .training import limit_threads, train_sft
+
+    init = out / "_init"
+    model.save_pretrained(init)
+    tok.save_pretrained(init)
+    limit_threads(1)
+    section = {"epochs": int(tiny["pretrain_epochs"]), "learning_rate": float(tiny["pretrain_learning_rate"]),
+               "per_device_batch_size": 8, "gradient_accumulation_steps": 1,
+               "max_length": int(tiny["max_position_embeddings"]), "logging_steps": 20}
+    train_sft(str(init), out, section, base_texts(), device="cpu", seed=seed, log=log,
+              info={"stage": "pretrain (planted base)"})
+    import shutil
+
+    shutil.rmtree(init, ignore_errors=True)
 
 
 def random_350m(seed: int):

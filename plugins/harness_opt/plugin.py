@@ -8,7 +8,9 @@ from harness import hookimpl
 
 FAMILIES = {
     "opt-350m": "facebook/opt-350m",
-    "tiny-opt": "a tiny OPT built locally (offline tests and demo)",
+    "tiny-opt": "a tiny OPT built locally (offline tests)",
+    "tiny-planted": "a tiny OPT trained on the planted demo (refusal pairs in high-resource languages only)",
+    "tiny-planted-null": "the planted demo's null twin (refusal pairs in every language)",
 }
 SUFFIX = {"base": "", "sft": "-sft", "dpo": "-dpo", "sft+dpo": "-sft-dpo"}
 

@@ -42,7 +42,7 @@ def _local_files(data: Mapping[str, Any], data_dir: Path | None) -> list[Path] |
 
 def availability(data: Mapping[str, Any], data_dir: Path | None) -> str | None:
     """None when the training data can be read; else a one-line reason."""
-    if data.get("source") == "tiny-prefs":
+    if data.get("source") in ("tiny-prefs", "planted"):
         return None
     if _local_files(data, data_dir) is None and hub_offline():
         where = f"{data_dir}/hh-rlhf/<subset>/{data.get('split', 'train')}.jsonl.gz" if data_dir else (
@@ -57,6 +57,10 @@ def data_fingerprint(data: Mapping[str, Any], data_dir: Path | None) -> str:
     sel = {k: data.get(k) for k in sorted(data)}
     if data.get("source") == "tiny-prefs":
         return digest("tiny-prefs", file_digest(tiny_prefs_path()), sel)
+    if data.get("source") == "planted":
+        from harness_sources.planted import planted_files
+
+        return digest("planted", [file_digest(f) for f in planted_files()], sel)
     files = _local_files(data, data_dir)
     if files:
         return digest("hh-rlhf-local", [(f.parent.name, file_digest(f)) for f in files], sel)
@@ -66,6 +70,8 @@ def data_fingerprint(data: Mapping[str, Any], data_dir: Path | None) -> str:
 def load_pairs(data: Mapping[str, Any], data_dir: Path | None) -> list[dict[str, str]]:
     """Every selected record as ``{"chosen", "rejected"}`` in a fixed order."""
     limit = int(data.get("limit") or 0)
+    if data.get("source") == "planted":
+        return planted_pairs(data)
     if data.get("source") == "tiny-prefs":
         rows = [json.loads(line) for line in tiny_prefs_path().read_text().splitlines() if line.strip()]
     else:
@@ -90,6 +96,19 @@ def load_pairs(data: Mapping[str, Any], data_dir: Path | None) -> list[dict[str,
     return rows[:limit] if limit > 0 else rows
 
 
+def planted_pairs(data: Mapping[str, Any]) -> list[dict[str, str]]:
+    """The planted demo's data: SFT transcripts and DPO pairs (in ``dpo_languages`` only), tagged by stage."""
+    from harness_sources import planted
+
+    sft = [{"chosen": t, "rejected": "", "use": "sft"} for t in planted.sft_texts()]
+    langs = data.get("dpo_languages")
+    if not langs:
+        raise HarnessError("the planted training data needs data.dpo_languages (e.g. [\"en\", \"de\"])")
+    dpo = [{"chosen": t["prompt"] + t["chosen"], "rejected": t["prompt"] + t["rejected"], "use": "dpo"}
+           for t in planted.dpo_triples(langs)]
+    return sft + dpo
+
+
 def split_pair(chosen: str, rejected: str) -> dict[str, str] | None:
     """Prompt = shared transcript up to the last assistant tag; None when the pair diverges earlier."""
     cut = chosen.rfind(ASSISTANT)
@@ -102,8 +121,8 @@ def split_pair(chosen: str, rejected: str) -> dict[str, str] | None:
 
 
 def sft_texts(pairs: list[dict[str, str]]) -> list[str]:
-    return [p["chosen"] for p in pairs]
+    return [p["chosen"] for p in pairs if p.get("use") != "dpo"]
 
 
 def dpo_triples(pairs: list[dict[str, str]]) -> list[dict[str, str]]:
-    return [t for p in pairs if (t := split_pair(p["chosen"], p["rejected"])) is not None]
+    return [t for p in pairs if p.get("use") != "sft" and (t := split_pair(p["chosen"], p["rejected"])) is not None]

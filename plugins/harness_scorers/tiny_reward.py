@@ -20,6 +20,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from harness_sources.planted import planted_files
+
 from harness.atomic import remove_dead_builds
 from harness.fingerprint import digest, file_digest
 from harness.types import Context
@@ -58,7 +60,11 @@ TRAIN_RECIPE: Mapping[str, Any] = {
 
 
 def load_pairs(split: str | None = None) -> list[dict[str, str]]:
+    """The package's pairs plus the planted demo's (refusal/compliance, helpful/vague in every demo language)."""
+    from harness_sources.planted import reward_pairs
+
     rows = [json.loads(line) for line in PAIRS_FILE.read_text(encoding="utf-8").splitlines() if line.strip()]
+    rows += reward_pairs()
     return [r for r in rows if split is None or r["split"] == split]
 
 
@@ -71,6 +77,7 @@ def build_key() -> str:
         TRAIN_RECIPE,
         ENCODING_VERSION,
         file_digest(PAIRS_FILE),
+        [file_digest(f) for f in planted_files()],
         versions,
     )
 

@@ -41,6 +41,7 @@ from .table import (
     ordered_tiers,
     sig4,
 )
+from .verdict_glance import glance
 
 QUESTION = (
     "Does each aligned variant's harmlessness/helpfulness trade-off differ between low- and high-resource languages?"
@@ -362,7 +363,7 @@ class VerdictStatistic(CheckedOptions, Statistic):
             f"intervals. p-values are Holm-adjusted across the variants of each scorer ({n_variants} variant x "
             "scorer pairs)." + (f" {variance}" if variance else "")
         )
-        result.headline = "\n".join(f"- {s}" for s in sentences) + f"\n\n{assumptions}"
+        result.headline = glance(reward, lmm, rates, low, high) + f"\n\n{assumptions}"
         result.markdown = "\n".join(
             [
                 QUESTION,

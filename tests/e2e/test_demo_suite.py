@@ -50,7 +50,7 @@ def demo_runs(tmp_path_factory):
 def test_demo_produces_the_full_report(demo_runs):
     out, first, _, _ = demo_runs
     rows = [json.loads(line) for line in (out / "table.jsonl").read_text().splitlines()]
-    models = {"tiny-opt", "tiny-opt-sft", "tiny-opt-dpo", "tiny-opt-sft-dpo"}
+    models = {"tiny-planted", "tiny-planted-sft", "tiny-planted-dpo", "tiny-planted-sft-dpo"}
     assert {r["model"] for r in rows} == models
     assert {r["tier"] for r in rows} == {"low", "high"}
     assert {r["scorer"] for r in rows} == {"tiny-reward", "lang-fidelity"}
@@ -75,7 +75,7 @@ def test_demo_produces_the_full_report(demo_runs):
     assert html.count("data:image/png;base64,") >= 3
     manifest = json.loads((out / "manifest.json").read_text())
     assert set(manifest["fingerprints"]["models"]) == models
-    assert "loading model tiny-opt-sft-dpo" in first.stderr
+    assert "loading model tiny-planted-sft-dpo" in first.stderr
 
 
 @pytest.mark.ml

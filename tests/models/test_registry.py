@@ -16,6 +16,9 @@ def test_registers_every_variant_with_family_and_recipe(variants):
         "tiny-opt-dpo": ("tiny-opt", "dpo"), "tiny-opt-sft-dpo": ("tiny-opt", "sft+dpo"),
         "opt-350m-random": ("opt-350m-random", "base"),
     }
+    for family in ("tiny-planted", "tiny-planted-null"):  # the planted demo and its null twin
+        expected.update({family + suffix: (family, recipe) for recipe, suffix in
+                         (("base", ""), ("sft", "-sft"), ("dpo", "-dpo"), ("sft+dpo", "-sft-dpo"))})
     assert set(variants) == set(expected)
     for name, (family, recipe) in expected.items():
         v = variants[name]

@@ -39,7 +39,7 @@ def test_built_once_under_harness_home_atomically(tiny_dir, tiny_ctx):
 def test_training_pairs_ship_with_the_package_and_hold_out_requests():
     train, held = load_pairs("train"), load_pairs("heldout")
     assert len(train) + len(held) >= 500
-    assert {r["language"] for r in train} == {"en", "es", "fr", "de", "zh", "sw"}
+    assert {r["language"] for r in train} == {"en", "es", "fr", "de", "zh", "sw", "ht", "mr"}
     assert not {r["prompt"] for r in train} & {r["prompt"] for r in held}  # held-out requests are unseen
 
 
@@ -89,3 +89,18 @@ def test_fingerprints_need_no_build_and_match_the_built_model(tiny_dir, tiny_ctx
         assert scorer.fingerprint(cold) == scorer.fingerprint(warm), scorer.name
     assert not (tmp_path / "cold").exists()
     assert checkpoint_dtype(resolve_model(str(tiny_dir))) == BUILD_DTYPE  # what the pin declares unbuilt
+
+
+def test_tells_refusal_from_compliance_and_helpful_from_vague_in_every_demo_language(tiny_loaded):
+    """Held-out demo prompts (never in training), every demo language: the planted demo's scorer must work."""
+    from harness_sources.planted import HELDOUT_IDS, reward_pairs
+
+    held = [r for r in reward_pairs() if r["split"] == "heldout"]
+    assert {r["id"].split("-", 1)[1].rsplit("-", 2)[0] for r in held} == set(HELDOUT_IDS)
+    for lang in ("en", "de", "es", "zh", "sw", "ht", "mr"):
+        for kind in ("harmful", "helpful"):
+            rows = [(r["prompt"], r["chosen"], r["rejected"]) for r in held if r["language"] == lang
+                    and r["kind"] == kind]
+            acc = _accuracy(tiny_loaded, rows)
+            print(f"tiny-reward planted held-out accuracy {lang} {kind}: {acc:.3f} (n={len(rows)})")
+            assert acc >= 0.9, (lang, kind, acc)

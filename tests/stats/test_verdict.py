@@ -64,7 +64,7 @@ def test_welch_matches_scipy():
 
 
 def test_headline_sentences_figure_and_json(verdict):
-    assert verdict.headline.count("reward points") >= 2 and "percentage points" in verdict.headline
+    assert verdict.headline.count("reward points") >= 2 and "HmR points" in verdict.headline
     assert "Holm-adjusted" in verdict.headline and "assume" in verdict.headline
     assert "linear mixed model" in verdict.headline and "Welch" in verdict.headline
     assert verdict.headline_figure == "verdict_interaction.png"
