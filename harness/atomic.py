@@ -17,7 +17,7 @@ import contextvars
 import errno
 import os
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -170,6 +170,31 @@ def remove_dead_builds(folder: str | Path, prefix: str) -> list[Path]:
             shutil.rmtree(item, ignore_errors=True) if item.is_dir() else item.unlink(missing_ok=True)
             removed.append(item)
     return removed
+
+
+def build_folder(target: str | Path, build: Callable[[Path], None], log: Callable[[str], None], what: str) -> Path:
+    """``target``, built first when it lacks ``build.json``: ``build`` fills a private temp folder beside it,
+    which is renamed into place, so a killed build leaves nothing half-written and a concurrent one wins whole."""
+    import shutil
+    import tempfile
+
+    target = Path(target)
+    if (target / "build.json").is_file():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    remove_dead_builds(target.parent, ".build-")  # what a killed build left behind
+    tmp = Path(tempfile.mkdtemp(prefix=f".build-{os.getpid()}-", dir=target.parent))
+    try:
+        log(f"building {what} in {target} (first use)")
+        build(tmp)
+        try:
+            os.replace(tmp, target)
+        except OSError:  # a concurrent build finished first: keep theirs
+            if not (target / "build.json").is_file():
+                raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return target
 
 
 def sweep_temps(folder: str | Path, recursive: bool = True) -> list[Path]:

@@ -13,15 +13,12 @@ Some answers still do not parse, which exercises the missing-with-reason path.
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from harness.atomic import remove_dead_builds
+from harness.atomic import build_folder
 from harness.fingerprint import digest, file_digest
 
 from .guard_fields import FIELD_FORMATS
@@ -174,23 +171,7 @@ def build_dir(home: Path, name: str) -> Path:
 
 def ensure_built(home: Path, name: str, log: Callable[[str], None] = print) -> Path:
     """The stand-in's folder, building it first when missing (atomically)."""
-    target = build_dir(home, name)
-    if (target / "build.json").is_file():
-        return target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    remove_dead_builds(target.parent, ".build-")
-    tmp = Path(tempfile.mkdtemp(prefix=f".build-{os.getpid()}-", dir=target.parent))
-    try:
-        log(f"building {name} in {target} (first use)")
-        _build(tmp, name)
-        try:
-            os.replace(tmp, target)
-        except OSError:  # a concurrent build finished first: keep theirs
-            if not (target / "build.json").is_file():
-                raise
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return target
+    return build_folder(build_dir(home, name), lambda out: _build(out, name), log, name)
 
 
 def corpus(recipe: Mapping[str, Any]) -> list[str]:

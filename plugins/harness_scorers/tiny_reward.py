@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import shutil
 import sys
-import tempfile
 from collections.abc import Callable, Mapping
 from importlib import metadata
 from pathlib import Path
@@ -22,7 +20,7 @@ from typing import Any
 
 from harness_sources.planted import planted_files
 
-from harness.atomic import remove_dead_builds
+from harness.atomic import build_folder
 from harness.fingerprint import digest, file_digest
 from harness.types import Context
 
@@ -95,23 +93,7 @@ def pinned(home: Path) -> ResolvedModel:
 
 def ensure_built(home: Path, log: Callable[[str], None] = print) -> Path:
     """The built model's folder, training it first when missing (atomically)."""
-    target = build_dir(home)
-    if (target / "build.json").is_file():
-        return target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    remove_dead_builds(target.parent, ".build-")  # what a killed build left behind
-    tmp = Path(tempfile.mkdtemp(prefix=f".build-{os.getpid()}-", dir=target.parent))
-    try:
-        log(f"building tiny-reward in {target} (first use)")
-        _build(tmp)
-        try:
-            os.replace(tmp, target)
-        except OSError:  # a concurrent build finished first: keep theirs
-            if not (target / "build.json").is_file():
-                raise
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return target
+    return build_folder(build_dir(home), _build, log, "tiny-reward")
 
 
 def train_tokenizer(texts: list[str]) -> Any:
