@@ -18,7 +18,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "plugins"), str(ROOT / "tests" / "stats")]
 
-from harness_stats.lmm import fit_lmm  # noqa: E402
+from harness_stats.mixedmodels.lmm import fit_lmm  # noqa: E402
 from test_lmm_lme4 import FITS, load, r_name, r_variances  # noqa: E402
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import argparse
 
-from harness_stats.verdict_sim import VerdictDesign, report
+from tests.support.verdict_sim import VerdictDesign, report
 
 
 def main() -> None:

@@ -6,7 +6,7 @@
 `run` draws --n null tables (no three-way effect) per scenario and shape and tests every variant's
 low-minus-high contrast four ways: the mixed model the verdict fitted so far (`lmm`: pooled variance
 components, Satterthwaite t), one mixed model per tier (`lmm_tier`: every variance component
-tier-specific, harness_stats.tier_lmm), Welch's t over per-language differences (`welch`) and OLS with a CR2
+tier-specific, harness_stats.statistics.tier_lmm), Welch's t over per-language differences (`welch`) and OLS with a CR2
 cluster-robust SE, languages as clusters, Bell-McCaffrey df (`cr2`). One JSON line per table (resumable:
 tables already in the file are skipped). `summary` prints type-I error and coverage of the 95% CI with
 Monte Carlo SEs (tables are the clusters: a table's variants share its base model), and power at the
@@ -30,7 +30,8 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
-from harness_stats.verdict_sim import VerdictDesign, simulate_table
+
+from tests.support.verdict_sim import VerdictDesign, simulate_table
 
 METHODS = ("lmm", "lmm_tier", "welch", "cr2")
 #: the issue's components: language 0.4, item 0.7, language:item 0.3, language:variant 0.3
@@ -74,9 +75,9 @@ def design_for(shape: str, scenario: str) -> VerdictDesign:
 
 def test_table(rows: list[dict]) -> dict[str, list[dict]]:
     """Every variant's contrast by each method: estimate, se, df (and whether the LMM converged)."""
-    from harness_stats.language_contrast import cr2_contrasts, welch_contrast
-    from harness_stats.mixed import design_frames, three_way_contrasts
-    from harness_stats.tier_lmm import tier_contrasts
+    from harness_stats.statistics.language_contrast import cr2_contrasts, welch_contrast
+    from harness_stats.statistics.tier_lmm import tier_contrasts
+    from harness_stats.statistics.tradeoff_model import design_frames, three_way_contrasts
 
     frame = design_frames(rows, {})[0]
     df = frame["frame"]

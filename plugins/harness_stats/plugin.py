@@ -12,13 +12,13 @@ from typing import Any
 
 from harness import hookimpl
 
-from .agreement import AgreementStatistic
-from .fidelity import FidelityStatistic
-from .glmm_stat import TradeoffGlmmStatistic
-from .paired import PairedStatistic
-from .rates import RatesStatistic
-from .tradeoff import TradeoffStatistic
-from .verdict import VerdictStatistic
+from .statistics.agreement import AgreementStatistic
+from .statistics.fidelity import FidelityStatistic
+from .statistics.paired import PairedStatistic
+from .statistics.rates import RatesStatistic
+from .statistics.tradeoff import TradeoffStatistic
+from .statistics.tradeoff_glmm import TradeoffGlmmStatistic
+from .statistics.verdict import VerdictStatistic
 
 
 @hookimpl
@@ -41,7 +41,7 @@ def _variances_from_table(path: str) -> dict[str, float]:
     from harness.table import read_table
     from harness.types import HarnessError
 
-    from .mixed import NotEstimable, design_frames, fit_frame
+    from .statistics.tradeoff_model import NotEstimable, design_frames, fit_frame
 
     try:
         frame = design_frames(read_table(path), {})[0]
@@ -66,7 +66,7 @@ def _sd_overrides(pairs: tuple[str, ...]) -> dict[str, float]:
     from harness.choices import unknown
     from harness.types import HarnessError
 
-    from .simulate import SD_NAMES
+    from .simulation.simulate import SD_NAMES
 
     out = {}
     for pair in pairs:
@@ -89,7 +89,7 @@ def _plan_shape(
     from harness.plan import build_plan
     from harness.types import HarnessError
 
-    from .table import as_list, ordered_tiers
+    from .statistics.table import as_list, ordered_tiers
 
     suite = state.load_suite(suite_name, sets)
     plan = build_plan(
@@ -212,7 +212,7 @@ def harness_register_commands(cli: Any) -> None:
         """False-positive rate and power of the trade-off test on data with every variance component."""
         from dataclasses import replace
 
-        from .options import check_formula
+        from .statistics.options import check_formula
 
         if not math.isfinite(effect):
             raise HarnessError(f"--effect must be a finite number of reward points, got {effect!r}")
@@ -221,7 +221,7 @@ def harness_register_commands(cli: Any) -> None:
         if random:
             check_formula("--random", random)
         with _needs_stats_extra("simulate"):
-            from .simulate import SimDesign, design_from_variances, report
+            from .simulation.simulate import SimDesign, design_from_variances, report
         design = SimDesign(variants=variants, items_per_kind=items, low_languages=low, high_languages=high)
         if from_table:
             design = design_from_variances(design, _variances_from_table(from_table))
@@ -259,12 +259,12 @@ def harness_register_commands(cli: Any) -> None:
         seed: int,
     ) -> None:
         """Minimum three-way effect detectable at 80% power for a planned run, by simulation."""
-        from .options import check_formula
+        from .statistics.options import check_formula
 
         if random:
             check_formula("--random", random)
         with _needs_stats_extra("power"):
-            from .power import describe, power_for_plan
+            from .simulation.power import describe, power_for_plan
         n_models, counts, per_tier, notes = _plan_shape(state, suite_name, langs, models, sets, items)
         variances = _variances_from_table(from_table) if from_table else None
         try:

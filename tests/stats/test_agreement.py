@@ -8,9 +8,9 @@ import random
 from pathlib import Path
 
 import pytest
-from harness_stats.agreement import AgreementStatistic
-from harness_stats.kappa import cohen_kappa
-from harness_stats.table import passed
+from harness_stats.statistics.agreement import AgreementStatistic
+from harness_stats.statistics.kappa import cohen_kappa
+from harness_stats.statistics.table import passed
 
 FIXTURE = Path(__file__).parent / "fixtures" / "kappa" / "kappa_reference.json"
 

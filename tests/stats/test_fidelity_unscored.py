@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 import pytest
-from harness_stats.fidelity import FidelityStatistic
+from harness_stats.statistics.fidelity import FidelityStatistic
 
 
 @pytest.mark.stats

@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from harness_stats.glmm import codes, fit_glmm, lrt, treatment_design
-from harness_stats.glmm_stat import TradeoffGlmmStatistic
+from harness_stats.mixedmodels.glmm import codes, fit_glmm, lrt, treatment_design
+from harness_stats.statistics.tradeoff_glmm import TradeoffGlmmStatistic
 
 pytestmark = pytest.mark.stats
 FIXTURES = Path(__file__).parent / "fixtures"

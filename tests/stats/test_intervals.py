@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 import pytest
-from harness_stats.intervals import (
+from harness_stats.statistics.intervals import (
     benjamini_hochberg,
     holm,
     mcnemar_exact,

@@ -13,10 +13,11 @@ from types import ModuleType
 import numpy as np
 import pandas as pd
 import pytest
-from harness_stats.language_contrast import cr2_contrasts, tier_residual_sds, welch_contrast
-from harness_stats.mixed import design_frames, three_way_contrasts
-from harness_stats.tier_lmm import tier_contrasts
-from harness_stats.verdict_sim import VerdictDesign, simulate_table
+from harness_stats.statistics.language_contrast import cr2_contrasts, tier_residual_sds, welch_contrast
+from harness_stats.statistics.tier_lmm import tier_contrasts
+from harness_stats.statistics.tradeoff_model import design_frames, three_way_contrasts
+
+from tests.support.verdict_sim import VerdictDesign, simulate_table
 
 pytestmark = pytest.mark.stats
 

@@ -17,8 +17,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from harness_stats.lmm import fit_lmm, lmm_problem
-from harness_stats.lmm_optimize import _optimize_restarted
+from harness_stats.mixedmodels.lmm import fit_lmm, lmm_problem
+from harness_stats.mixedmodels.optimize import _optimize_restarted
 
 pytestmark = pytest.mark.stats
 

@@ -14,7 +14,7 @@ import statistics
 
 import pytest
 from harness_stats.paper import load_paper_responses
-from harness_stats.rates import RatesStatistic
+from harness_stats.statistics.rates import RatesStatistic
 
 TABLE_1 = {  # model: (HmR, HpR, CAS) in percent
     "base": (42.0, 22.0, 32.0),

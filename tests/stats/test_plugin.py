@@ -50,8 +50,8 @@ def test_import_is_cheap():
 
 def test_simulate_takes_variance_components_from_a_table(tmp_path):
     import numpy as np
-    from harness_stats.mixed import design_frames, fit_frame
-    from harness_stats.simulate import SimDesign, simulate_rows
+    from harness_stats.simulation.simulate import SimDesign, simulate_rows
+    from harness_stats.statistics.tradeoff_model import design_frames, fit_frame
 
     from harness.table import read_table, write_table
 

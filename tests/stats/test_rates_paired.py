@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
-from harness_stats.fidelity import FidelityStatistic
-from harness_stats.paired import PairedStatistic
-from harness_stats.rates import RatesStatistic
+from harness_stats.statistics.fidelity import FidelityStatistic
+from harness_stats.statistics.paired import PairedStatistic
+from harness_stats.statistics.rates import RatesStatistic
 
 
 def _table(make_row):

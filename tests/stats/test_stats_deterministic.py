@@ -8,7 +8,7 @@ import sys
 
 import numpy as np
 import pytest
-from harness_stats.simulate import SimDesign, simulate_rows
+from harness_stats.simulation.simulate import SimDesign, simulate_rows
 
 from harness.table import write_table
 

@@ -6,9 +6,9 @@ import json
 
 import numpy as np
 import pytest
-from harness_stats.glmm_stat import TradeoffGlmmStatistic
-from harness_stats.simulate import SimDesign, run, simulate_rows
-from harness_stats.tradeoff import TradeoffStatistic
+from harness_stats.simulation.simulate import SimDesign, run, simulate_rows
+from harness_stats.statistics.tradeoff import TradeoffStatistic
+from harness_stats.statistics.tradeoff_glmm import TradeoffGlmmStatistic
 
 from harness.types import HarnessError
 

@@ -6,11 +6,12 @@ import json
 
 import numpy as np
 import pytest
-from harness_stats.intervals import mcnemar_exact, sign_flip_test
-from harness_stats.paired import PairedStatistic
-from harness_stats.rate_contrast import welch
-from harness_stats.verdict import VerdictStatistic
-from harness_stats.verdict_sim import VerdictDesign, rate_truth, run, simulate_table
+from harness_stats.statistics.intervals import mcnemar_exact, sign_flip_test
+from harness_stats.statistics.paired import PairedStatistic
+from harness_stats.statistics.rate_contrast import welch
+from harness_stats.statistics.verdict import VerdictStatistic
+
+from tests.support.verdict_sim import VerdictDesign, rate_truth, run, simulate_table
 
 pytestmark = pytest.mark.stats
 
@@ -75,7 +76,7 @@ def test_headline_sentences_figure_and_json(verdict):
 
 
 def test_holm_adjusts_across_variants_per_scorer_and_metric(verdict):
-    from harness_stats.intervals import holm
+    from harness_stats.statistics.intervals import holm
 
     hm = [c for c in verdict.data["rates"] if c["metric"] == "HmR"]
     assert [c["p_holm"] for c in hm] == pytest.approx(holm([c["p"] for c in hm]))
@@ -111,7 +112,7 @@ def test_simulation_small_version():
 
 
 def test_a_difference_that_prints_as_zero_is_the_same_not_larger_or_smaller():
-    from harness_stats.verdict import lmm_sentence, rates_sentence
+    from harness_stats.statistics.verdict import lmm_sentence, rates_sentence
 
     def rate(estimate: float) -> dict:
         return {"base": "b", "variant": "v", "estimate": estimate, "se": 1.0, "change_low": 10.0,
@@ -140,8 +141,8 @@ def noisy_low():
 
 
 def test_reward_points_default_to_per_tier_mixed_models_with_the_pooled_model_beside(noisy_low):
-    from harness_stats.mixed import design_frames
-    from harness_stats.tier_lmm import tier_contrasts
+    from harness_stats.statistics.tier_lmm import tier_contrasts
+    from harness_stats.statistics.tradeoff_model import design_frames
 
     result = VerdictStatistic().compute(noisy_low, {"bootstrap_reps": 0})
     data = result.data

@@ -3,7 +3,7 @@ one row per variant and measure."""
 
 from __future__ import annotations
 
-from harness_stats.verdict_glance import compact_table, glance, opening_sentence
+from harness_stats.statistics.verdict_glance import compact_table, glance, opening_sentence
 
 
 def _c(variant, estimate, lo, hi, metric=None, p=0.01):

@@ -14,7 +14,7 @@ from typing import Any
 
 from harness.types import Statistic, StatResult
 
-from . import plots
+from ..plots import charts
 from .intervals import mover_mean, wilson
 from .table import (
     as_list,
@@ -202,12 +202,12 @@ class RatesStatistic(Statistic):
             suffix = "" if len(scorers) == 1 else "__" + safe_name(scorer)
             t_cells = [c for c in by_tier if c["scorer"] == scorer]
             if t_cells:
-                result.figures[f"rates_by_tier{suffix}.png"] = plots.rates_by_tier(
+                result.figures[f"rates_by_tier{suffix}.png"] = charts.rates_by_tier(
                     t_cells, models, tiers, f"Rates by resource tier ({scorer}); bars: 95% intervals"
                 )
             l_cells = [c for c in by_lang if c["scorer"] == scorer]
             if l_cells:
-                result.figures[f"tradeoff_by_language{suffix}.png"] = plots.tradeoff_scatter(
+                result.figures[f"tradeoff_by_language{suffix}.png"] = charts.tradeoff_scatter(
                     l_cells, models, tiers, f"HmR vs HpR per language ({scorer}); colour: resource tier"
                 )
         return result

@@ -24,19 +24,12 @@ TARGET = 0.8
 
 def contrast_se(design: SimDesign, random: str | None = None) -> float:
     """SE of the last variant's three-way contrast when the variance components are exactly the design's."""
-    from .formula import DEFAULT_RANDOM, parse_random
-    from .lmm import _fixed_matrix, _Pls, _term_matrix
-    from .mixed import design_frames
+    from ..mixedmodels import known_variance_vcov
+    from ..statistics.tradeoff_model import design_frames
     from .simulate import simulate_rows
 
     frame = design_frames(simulate_rows(np.random.default_rng(0), 0.0, design), {})[0]["frame"]
-    X, names, _ = _fixed_matrix(frame, "variant * kind * tier")
-    terms = parse_random(random or DEFAULT_RANDOM)
-    pls = _Pls(X, frame["score"].to_numpy(float), [_term_matrix(frame, t) for t in terms])
-    sds = design.sds()
-    theta = np.array([sds.get(t.group_name, 0.0) / design.sd_residual for t in terms])
-    _, M, _, _ = pls.solve(theta)
-    vcov = design.sd_residual**2 * np.linalg.inv(M)
+    names, vcov = known_variance_vcov(frame, design.sds(), design.sd_residual, "variant * kind * tier", random)
     last = [i for i, n in enumerate(names) if n.count(":") == 2][-1]
     return float(math.sqrt(vcov[last, last]))
 

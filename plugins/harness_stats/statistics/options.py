@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from harness.types import HarnessError, check_option_types
+from harness.types import HarnessError
 
 #: option -> (valid?, what is valid)
 RANGES: dict[str, tuple[Callable[[float], bool], str]] = {
@@ -24,7 +24,7 @@ FORMULA_COLUMNS = {"item", "language", "variant", "kind", "tier"}
 
 def check_formula(where: str, formula: str) -> None:
     """An lme4 random-effects formula over the analysis frame's columns; raises with the parser's reason."""
-    from .formula import FormulaError, parse_random
+    from ..mixedmodels import FormulaError, parse_random
 
     try:
         parse_random(str(formula), FORMULA_COLUMNS)
@@ -45,12 +45,6 @@ def check_values(stat: str, options: Mapping[str, Any], ranges: Mapping[str, Any
         )
     if options.get("random"):
         check_formula(f"option {stat}.random", options["random"])
-    lmm = options.get("lmm")
-    if isinstance(lmm, Mapping) and lmm:  # the trade-off model's options, passed through (verdict)
-        from .tradeoff import TradeoffStatistic
-
-        check_option_types(f"{stat}.lmm", TradeoffStatistic.default_options, lmm, known_keys_only=True)
-        check_values(f"{stat}.lmm", lmm)
 
 
 class CheckedOptions:

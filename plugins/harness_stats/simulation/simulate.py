@@ -165,7 +165,7 @@ def run(
     test: str = "f",
 ) -> dict[str, Any]:
     """Fit ``n`` simulated data sets; rejection rate of the default test (Satterthwaite F, or ``test='lrt'``)."""
-    from .mixed import design_frames, lrt_three_way, three_way_contrasts
+    from ..statistics.tradeoff_model import design_frames, lrt_three_way, three_way_contrasts
 
     rejections, contrast_rejections, unconverged, singular, pvalues = 0, 0, 0, 0, []
     start = time.perf_counter()

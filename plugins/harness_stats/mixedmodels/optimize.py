@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from .lmm_pls import _Pls
+from .pls import _Pls
 
 SINGULAR_TOL = 1e-4  # lme4's isSingular(tol = 1e-4): a diagonal theta below this is on the boundary
 GRAD_TOL = 0.002  # lme4's check.conv.grad tolerance on the scaled gradient

@@ -5,9 +5,9 @@ language, language x item, language x variant, ...) with thousands of levels; st
 MixedLM forms dense matrices per group and took a minute at the study's 13,200 rows.
 
 This module is the entry point, `fit_lmm`; the pieces, after MixedModels.jl:
-lmm_design.py (X, and one sparse Z block per random-effects term), lmm_pls.py (the profiled
-REML/ML deviance; lmm_nested.py its per-group factorisation), lmm_optimize.py (BOBYQA and lme4's
-convergence checks), lmm_inference.py (`LmmFit`: Satterthwaite df, contrasts, F tests).
+design.py (X, and one sparse Z block per random-effects term), pls.py (the profiled REML/ML
+deviance with its per-group factorisation), optimize.py (BOBYQA and lme4's convergence checks),
+inference.py (`LmmFit`: Satterthwaite df, contrasts, F tests).
 Convergence problems and terms on the boundary (singular fits) are reported, never silently dropped.
 """
 
@@ -18,24 +18,11 @@ from typing import Any
 
 import numpy as np
 
+from .design import LmmError, _codes, _term_matrix, fixed_matrix
 from .formula import parse_random
-from .lmm_design import LmmError, _codes, _fixed_matrix, _term_matrix
-from .lmm_inference import LmmFit
-from .lmm_optimize import GRAD_TOL, SINGULAR_TOL, _check_convergence, _optimize_restarted
-from .lmm_pls import _Pls
-
-__all__ = [
-    "GRAD_TOL",
-    "SINGULAR_TOL",
-    "LmmError",
-    "LmmFit",
-    "fit_lmm",
-    "lmm_problem",
-    # internals power.py's exact-SE shortcut imports from here
-    "_Pls",
-    "_fixed_matrix",
-    "_term_matrix",
-]
+from .inference import LmmFit
+from .optimize import _check_convergence, _optimize_restarted
+from .pls import _Pls
 
 
 def fit_lmm(
@@ -69,13 +56,34 @@ def lmm_problem(
 
     terms = parse_random(random or DEFAULT_RANDOM, set(df.columns))
     y = np.asarray(df[response], dtype=float)
-    X, names, dropped = _fixed_matrix(df, fixed)
+    X, names, dropped = fixed_matrix(df, fixed)
     tms = [_term_matrix(df, t) for t in terms]
     for tm in tms:
         if tm.nlev < 2:
             raise LmmError(f"grouping factor of {tm.term.label} has {tm.nlev} level(s); it needs at least 2")
     factors = {f: _codes(df, (f,))[0] for t in terms for f in t.group}
     return _Pls(X, y, tms, factors), names, dropped, tms
+
+
+def known_variance_vcov(
+    df: Any,
+    sds: dict[str, float],
+    sd_residual: float,
+    fixed: str = "variant * kind * tier",
+    random: str | None = None,
+    response: str = "score",
+) -> tuple[list[str], np.ndarray]:
+    """(fixed-effect names, cov(beta)) of the GLS estimate when the variance components are known: each
+    random term's SD by its grouping factor's name (``sds``, 0 where absent) and the residual SD. No fit;
+    power analysis uses it for the exact standard error of a contrast under assumed components."""
+    from .formula import DEFAULT_RANDOM
+
+    X, names, _ = fixed_matrix(df, fixed)
+    terms = parse_random(random or DEFAULT_RANDOM)
+    pls = _Pls(X, df[response].to_numpy(float), [_term_matrix(df, t) for t in terms])
+    theta = np.array([sds.get(t.group_name, 0.0) / sd_residual for t in terms])
+    _, M, _, _ = pls.solve(theta)
+    return names, sd_residual**2 * np.linalg.inv(M)
 
 
 def _fit_lmm(df: Any, fixed: str, random: str | None, reml: bool, response: str, check: bool) -> LmmFit:

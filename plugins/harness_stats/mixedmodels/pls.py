@@ -8,8 +8,10 @@ linear in rows) and, per theta, factors Lambda' Z'Z Lambda + I and profiles beta
 The Cholesky factor uses the block structure of the design instead of a general sparse
 factorisation: the scalar term with the most levels (language x item) has a diagonal
 block, which is eliminated first; its Schur complement on the remaining few hundred
-columns is factored densely (or per group, lmm_nested.py). That is what CHOLMOD's
-fill-reducing ordering would do here, without a compiled dependency.
+columns is factored densely, or, when the other terms nest in one grouping factor (everything in
+`language`), as one small block per group factored in a batch and a small dense block for the crossed
+rest (`_nested_blocks`, `_solve_nested`). That is what CHOLMOD's fill-reducing ordering would do here,
+without a compiled dependency.
 """
 
 from __future__ import annotations
@@ -19,10 +21,13 @@ import math
 import numpy as np
 from scipy import linalg, sparse
 
-from .lmm_design import LmmError, _TermMatrix
-from .lmm_nested import _Nested
+from .design import LmmError, _TermMatrix
 
 LOG2PI = math.log(2 * math.pi)
+
+
+class _Blocks:
+    """The arrays of the nested solve (see `_Pls._nested_blocks`): per-group blocks of Z'Z, C21 and Lambda."""
 
 
 class _Pls:
@@ -124,7 +129,156 @@ class _Pls:
             )
         else:
             self.kmap = None
-        self.nested = _Nested.build(self, tms, rest, col_off, factors) if factors and self.q1 and rest else None
+        self.nested = self._nested_blocks(tms, rest, col_off, factors) if factors and self.q1 and rest else None
+
+    def _nested_blocks(
+        self, tms: list[_TermMatrix], rest: list[int], col_off: dict[int, int], factors: dict[str, np.ndarray]
+    ) -> _Blocks | None:
+        """The block layout of Lambda_2' H Lambda_2 + I when the remaining terms are mostly nested in one factor.
+
+        With language x item eliminated, every term nested in language (language, language:variant,
+        language:variant:kind, (0 + variant | language)) couples only columns of the same language: those
+        columns form one small block per language, factored in a batch; the crossed terms (item) are what
+        is left, a small dense Schur complement. Same numbers as the dense path, a fraction of the work.
+        None where the terms do not nest (the dense path then handles it).
+        """
+        t1 = tms[self.t1]
+        best = None
+        for g0 in t1.term.group:
+            nested = [i for i in rest if g0 in tms[i].term.group]
+            size = sum(tms[i].nlev * tms[i].k for i in nested)
+            if nested and (best is None or size > best[2]):
+                best = (g0, nested, size)
+        if best is None:
+            return None
+        g0, nested, _ = best
+        g0codes = factors[g0]
+        ngroups = int(g0codes.max()) + 1
+
+        def block_of_levels(tm: _TermMatrix) -> np.ndarray:
+            lv = np.full(tm.nlev, -1)
+            lv[tm.codes] = g0codes
+            return lv
+
+        q2 = self.q2
+        blk2 = np.full(q2, -1)
+        for i in nested:
+            tm = tms[i]
+            cols = col_off[i] + np.arange(tm.nlev * tm.k)
+            blk2[cols] = np.repeat(block_of_levels(tm), tm.k)
+        crossed = np.flatnonzero(blk2 < 0)
+        blocks = _Blocks()
+        blocks.G0 = ngroups
+        pos2 = np.zeros(q2, dtype=np.int64)
+        counts = np.zeros(ngroups, dtype=np.int64)
+        for c in np.flatnonzero(blk2 >= 0):
+            pos2[c] = counts[blk2[c]]
+            counts[blk2[c]] += 1
+        blocks.m = m = int(counts.max())
+        cpos = np.full(q2, -1)
+        cpos[crossed] = np.arange(len(crossed))
+        blocks.qc = qc = len(crossed)
+        blk1 = block_of_levels(t1)
+        pos1 = np.zeros(self.q1, dtype=np.int64)
+        c1 = np.zeros(ngroups, dtype=np.int64)
+        for j in range(self.q1):
+            pos1[j] = c1[blk1[j]]
+            c1[blk1[j]] += 1
+        n1 = int(c1.max())
+        # gather index of w per block (pad -> index q1, a zero)
+        blocks.widx = np.full((ngroups, n1), self.q1)
+        blocks.widx[blk1, pos1] = np.arange(self.q1)
+        # C21 split: nested rows -> dense per block (G0, m, n1); crossed rows -> sparse (qc, q1)
+        coo = self.c21.tocoo()
+        nb = blk2[coo.row] >= 0
+        if np.any(blk2[coo.row[nb]] != blk1[coo.col[nb]]):
+            return None  # not nested after all: the dense path handles it
+        blocks.Cb = np.zeros((ngroups, m, n1))
+        blocks.Cb[blk2[coo.row[nb]], pos2[coo.row[nb]], pos1[coo.col[nb]]] = coo.data[nb]
+        cr = ~nb
+        blocks.Cc = sparse.csr_matrix((coo.data[cr], (cpos[coo.row[cr]], coo.col[cr])), shape=(qc, self.q1))
+        flat_b = blk2 * m + pos2  # column of a nested part-2 column in the (G0*m) layout
+        blocks.CbT = sparse.csr_matrix((coo.data[nb], (coo.col[nb], flat_b[coo.row[nb]])), shape=(self.q1, ngroups * m))
+        # G22 split
+        g = self.g22
+        nbm = np.flatnonzero(blk2 >= 0)
+        blocks.Gbb = np.zeros((ngroups, m, m))
+        sub = g[np.ix_(nbm, nbm)]
+        same = blk2[nbm][:, None] == blk2[nbm][None, :]
+        if np.any(sub[~same] != 0):
+            return None
+        ii, jj = np.nonzero(same)
+        blocks.Gbb[blk2[nbm][ii], pos2[nbm][ii], pos2[nbm][jj]] = sub[ii, jj]
+        blocks.Gcb = np.zeros((qc, ngroups * m))
+        blocks.Gcb[:, flat_b[nbm]] = g[np.ix_(crossed, nbm)]
+        blocks.Gcc = g[np.ix_(crossed, crossed)]
+        # rows of zyx2
+        blocks.bidx = np.full((ngroups, m), -1)
+        blocks.bidx[blk2[nbm], pos2[nbm]] = nbm
+        blocks.bpad = blocks.bidx < 0
+        blocks.bidx[blocks.bpad] = 0
+        blocks.crossed = crossed
+        # Lambda entries
+        isb = blk2[self.li] >= 0
+        if np.any(isb & (blk2[self.lj] != blk2[self.li])):
+            return None
+        blocks.lb = (blk2[self.li[isb]], pos2[self.li[isb]], pos2[self.lj[isb]], self.lind[isb])
+        blocks.lc = (cpos[self.li[~isb]], cpos[self.lj[~isb]], self.lind[~isb])
+        if self.diag2:  # lind was reordered per column for the diagonal path; rebuild the entry order
+            order = np.argsort(self.li, kind="stable")
+            lind = np.empty_like(self.lind)
+            lind[order] = self.lind
+            blocks.lb = (blk2[self.li[isb]], pos2[self.li[isb]], pos2[self.lj[isb]], lind[isb])
+            blocks.lc = (cpos[self.li[~isb]], cpos[self.lj[~isb]], lind[~isb])
+        return blocks
+
+    def _solve_nested(self, theta: np.ndarray) -> tuple[float, np.ndarray, np.ndarray, float]:
+        """`solve` by the nested blocks: the per-group blocks factored in a batch, then the crossed terms."""
+        blk = self.nested
+        p, G0, m, qc = self.p, blk.G0, blk.m, blk.qc
+        t1 = theta[self.i1]
+        d = t1 * t1 * self.g11 + 1.0
+        w = t1 * t1 / d
+        logdet = float(np.sum(np.log(d)))
+        W1 = self.zyx1 * np.sqrt(w)[:, None]
+        G = W1.T @ W1
+        wb = np.append(w, 0.0)[blk.widx]  # (G0, n1)
+        Hbb = blk.Gbb - (blk.Cb * wb[:, None, :]) @ blk.Cb.transpose(0, 2, 1)
+        U = self.zyx2 - self.c21 @ (w[:, None] * self.zyx1)
+        Ub = U[blk.bidx]
+        Ub[blk.bpad] = 0.0
+        lam_b = np.zeros((G0, m, m))
+        bg, bi, bj, bt = blk.lb
+        lam_b[bg, bi, bj] = theta[bt]
+        lam_bt = lam_b.transpose(0, 2, 1)
+        Abb = lam_bt @ Hbb @ lam_b
+        Abb[:, np.arange(m), np.arange(m)] += 1.0
+        rhs_b = lam_bt @ Ub
+        Lb = np.linalg.cholesky(Abb)
+        logdet += 2.0 * float(np.sum(np.log(np.diagonal(Lb, axis1=1, axis2=2))))
+        Li = np.linalg.inv(Lb)
+        Yb = Li @ rhs_b  # (G0, m, p+1)
+        Yf = Yb.reshape(G0 * m, p + 1)
+        G += Yf.T @ Yf
+        if qc:
+            Ccw = blk.Cc.multiply(w[None, :]).tocsr()
+            Kcb = (Ccw @ blk.CbT).toarray()
+            Kcc = (Ccw @ blk.Cc.T).toarray()
+            lam_c = np.zeros((qc, qc))
+            ci, cj, ct = blk.lc
+            lam_c[ci, cj] = theta[ct]
+            T = (lam_c.T @ (blk.Gcb - Kcb)).reshape(qc, G0, m).transpose(1, 0, 2)  # Lambda_c' H_cb per block
+            Abc = (T @ lam_b).transpose(0, 2, 1)  # (G0, m, qc) = (Lambda_c' H_cb Lambda_b)'
+            Acc = lam_c.T @ (blk.Gcc - Kcc) @ lam_c
+            Acc[np.diag_indices(qc)] += 1.0
+            Xb = (Li @ Abc).reshape(G0 * m, qc)
+            S = Acc - Xb.T @ Xb
+            rc = lam_c.T @ U[blk.crossed] - Xb.T @ Yf
+            Lc = linalg.cholesky(S, lower=True, check_finite=False)
+            logdet += 2.0 * float(np.sum(np.log(np.diag(Lc))))
+            Rc = linalg.solve_triangular(Lc, rc, lower=True, check_finite=False)
+            G += Rc.T @ Rc
+        return logdet, self.XtX - G[:p, :p], self.Xty - G[:p, p], self.yty - G[p, p]
 
     def solve(self, theta: np.ndarray) -> tuple[float, np.ndarray, np.ndarray, float]:
         """(log det(Lambda'Z'Z Lambda + I), X'V*X, X'V*y, y'V*y) with V* the relative precision at theta.
@@ -134,7 +288,7 @@ class _Pls:
         """
         theta = np.asarray(theta, dtype=float)
         if self.nested is not None:
-            return self.nested.solve(self, theta)
+            return self._solve_nested(theta)
         p = self.p
         G = np.zeros((p + 1, p + 1))
         logdet = 0.0

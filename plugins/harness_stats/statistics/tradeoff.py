@@ -7,11 +7,11 @@ from typing import Any
 
 from harness.types import Statistic, StatResult
 
-from . import plots
+from ..plots import charts
 from .memo import FITS, frames_digest
-from .mixed import NotEstimable, design_frames, three_way_sentence, tradeoff_lmm
 from .options import CheckedOptions, check_formula
 from .table import DESIGN_OPTIONS, design_options, safe_name, sig4
+from .tradeoff_model import NotEstimable, design_frames, three_way_sentence, tradeoff_lmm
 
 #: p-values below this are reported as this bound ("p < 1e-16", as R prints "< 2e-16"): their digits
 #: are numerical noise of the fit (they differed run to run in the 5th digit), not information.
@@ -117,7 +117,7 @@ class _MixedModelStatistic(CheckedOptions, Statistic):
                 if coef["order"] == 3
             ]
             suffix = "" if len(frames) == 1 else "__" + safe_name(label)
-            result.figures[f"{self.figure}{suffix}.png"] = plots.forest(
+            result.figures[f"{self.figure}{suffix}.png"] = charts.forest(
                 fit["coefficients"], self.forest_title(label), self.forest_axis
             )
         if coef_rows:
@@ -153,7 +153,7 @@ class TradeoffStatistic(_MixedModelStatistic):
     default_options: Mapping[str, Any] = {**_MixedModelStatistic.default_options, "random": "", "lrt": False}
 
     def compute(self, rows: list[dict[str, Any]], options: Mapping[str, Any]) -> StatResult:
-        from .formula import DEFAULT_RANDOM
+        from ..mixedmodels import DEFAULT_RANDOM
 
         check_formula("option tradeoff.random", (options or {}).get("random") or DEFAULT_RANDOM)  # also for API calls
         result = super().compute(rows, options)

@@ -69,7 +69,7 @@ def _term_matrix(df: Any, term: RandomTerm) -> _TermMatrix:
     return _TermMatrix(term, len(levels), k, names, r, codes[r] * k + j, x[r, j], codes)
 
 
-def _fixed_matrix(df: Any, fixed: str) -> tuple[np.ndarray, list[str], list[str]]:
+def fixed_matrix(df: Any, fixed: str) -> tuple[np.ndarray, list[str], list[str]]:
     """Treatment-coded fixed-effects matrix (patsy); rank-deficient columns dropped like lme4."""
     import patsy
 

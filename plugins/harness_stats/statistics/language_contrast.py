@@ -109,11 +109,11 @@ def cr2_contrasts(df: Any, variants: Sequence[str], fixed: str = "variant * kind
     """Per variant: the CR2 test of its variant:kind:tier coefficient (languages as clusters)."""
     from threadpoolctl import threadpool_limits
 
-    from .lmm_design import _fixed_matrix
-    from .mixed import three_way_terms, variant_of
+    from ..mixedmodels import fixed_matrix
+    from .tradeoff_model import three_way_terms, variant_of
 
     with threadpool_limits(limits=1, user_api="blas"):  # a QR of a 5,000 x 16 matrix: threads only cost
-        X, names, _ = _fixed_matrix(df, fixed)
+        X, names, _ = fixed_matrix(df, fixed)
     terms = [t for t in three_way_terms(names) if variant_of(t) in variants]
     if not terms:
         return {}
@@ -159,8 +159,8 @@ def frame_contrasts(frame: Mapping[str, Any], test: str, random: str = "") -> li
     """Per aligned variant of one analysis frame (mixed.design_frames): the contrast by ``test``
     ('welch', 'cr2' or 'lmm_tier': one mixed model per tier with the random formula ``random``) with
     the per-tier SDs of d_l, the languages used and the ones left out."""
-    from .mixed import NotEstimable
     from .tier_lmm import tier_contrasts
+    from .tradeoff_model import NotEstimable
 
     df, base, low, high = frame["frame"], frame["base"], frame["low"], frame["high"]
     tiers = dict(zip(df["language"].astype(str), df["tier"].astype(str)))

@@ -21,8 +21,8 @@ FIXED = "variant * kind"
 
 def _fit_tier(df: Any, random: str, check: bool) -> Any:
     """REML fit of one tier: the given formula, else the largest of the ladder the tier supports."""
-    from .formula import DEFAULT_LADDER
-    from .mixed import NotEstimable, fit_frame
+    from ..mixedmodels import DEFAULT_LADDER
+    from .tradeoff_model import NotEstimable, fit_frame
 
     ladder = [random, *[f for f in DEFAULT_LADDER if f != random]] if random else list(DEFAULT_LADDER)
     for i, formula in enumerate(ladder):

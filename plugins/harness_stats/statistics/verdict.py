@@ -24,11 +24,11 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from harness.types import HarnessError, Statistic, StatResult
+from harness.types import HarnessError, Statistic, StatResult, check_option_types
 
-from .interaction_plot import interaction
+from ..plots.interaction import interaction
 from .intervals import holm
-from .options import CheckedOptions
+from .options import CheckedOptions, check_values
 from .rate_contrast import METRIC_OF_KIND, outcome_index, rate_contrast
 from .table import (
     DESIGN_OPTIONS,
@@ -98,7 +98,7 @@ def language_contrasts(
     the tier residual SDs; remembered in memo.FITS like the pooled fit (the per-tier fits cost as much)."""
     from .language_contrast import frame_contrasts, frame_variances  # numpy: imported when computing
     from .memo import FITS, frames_digest
-    from .mixed import NotEstimable, design_frames
+    from .tradeoff_model import NotEstimable, design_frames
 
     try:
         frames = design_frames(rows, {k: opts[k] for k in SHARED_OPTIONS if k in opts})
@@ -250,8 +250,15 @@ class VerdictStatistic(CheckedOptions, Statistic):
     }
 
     def check_options(self, options: Mapping[str, Any]) -> None:
-        """Also refuses an unknown ``reward_test`` before any work, naming the valid ones."""
+        """Also checks the trade-off model's options passed through (``lmm``) as `tradeoff` checks them, and
+        refuses an unknown ``reward_test`` before any work, naming the valid ones."""
+        from .tradeoff import TradeoffStatistic
+
         super().check_options(options)
+        lmm = (options or {}).get("lmm")
+        if isinstance(lmm, Mapping) and lmm:
+            check_option_types(f"{self.name}.lmm", TradeoffStatistic.default_options, lmm, known_keys_only=True)
+            check_values(f"{self.name}.lmm", lmm)
         _check_reward_test(str((options or {}).get("reward_test", self.default_options["reward_test"])))
 
     def compute(self, rows: list[dict[str, Any]], options: Mapping[str, Any]) -> StatResult:

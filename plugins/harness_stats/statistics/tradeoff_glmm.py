@@ -14,9 +14,9 @@ from typing import Any
 
 from harness.types import Statistic, StatResult
 
-from . import plots
-from .mixed import NotEstimable, design_frames, term_label
+from ..plots import charts
 from .table import design_options, safe_name
+from .tradeoff_model import NotEstimable, design_frames, term_label
 
 FIXED = "variant * kind * tier"
 MODEL = f"passed ~ {FIXED} + (1|language) + (1|item)"
@@ -27,7 +27,7 @@ def glmm_frame(frame: Mapping[str, Any]) -> dict[str, Any]:
     import numpy as np
     from scipy import stats
 
-    from .glmm import codes, fit_glmm, lrt, treatment_design
+    from ..mixedmodels import codes, fit_glmm, lrt, treatment_design
 
     df = frame["frame"]
     factors = {"language": codes(df["language"]), "item": codes(df["item"])}
@@ -133,7 +133,7 @@ class TradeoffGlmmStatistic(Statistic):
                     }
                 )
             suffix = "" if len(frames) == 1 else "__" + safe_name(label)
-            result.figures[f"forest_tradeoff_glmm{suffix}.png"] = plots.forest(
+            result.figures[f"forest_tradeoff_glmm{suffix}.png"] = charts.forest(
                 fit["coefficients"],
                 f"Fixed effects, binomial GLMM, Laplace ({label}); red: three-way terms",
                 "coefficient (log-odds), 95% Wald CI",

@@ -10,7 +10,7 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .plots import _plt, to_png
+from .charts import _plt, to_png
 
 
 def tier_mean_ci(rates: Sequence[float]) -> tuple[float, float, float]:

@@ -228,7 +228,7 @@ class AgreementStatistic(Statistic):
             ]
         result.markdown = "\n".join(md)
         if by_lang:
-            from .plots import kappa_by_language
+            from ..plots.charts import kappa_by_language
 
             result.figures["agreement_kappa_by_language.png"] = kappa_by_language(by_lang, langs, tier_of, tiers)
         result.data = {

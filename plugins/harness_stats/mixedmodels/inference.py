@@ -15,9 +15,9 @@ from typing import Any
 
 import numpy as np
 
+from .design import LmmError
 from .formula import RandomTerm
-from .lmm_design import LmmError
-from .lmm_optimize import SINGULAR_TOL, _derivs
+from .optimize import SINGULAR_TOL, _derivs
 
 
 @dataclass

@@ -123,8 +123,7 @@ def design_frames(rows: Sequence[Mapping[str, Any]], options: Mapping[str, Any])
 
 def fit_frame(df: Any, random: str | None, reml: bool = True, fixed: str = FIXED, check: bool = True) -> Any:
     """fit_lmm on an analysis frame, with fitting problems turned into NotEstimable (the reason in words)."""
-    from .formula import FormulaError
-    from .lmm import LmmError, fit_lmm
+    from ..mixedmodels import FormulaError, LmmError, fit_lmm
 
     try:
         return fit_lmm(df, fixed=fixed, random=random, reml=reml, check=check)
@@ -239,7 +238,7 @@ def tradeoff_lmm(frame: Mapping[str, Any], options: Mapping[str, Any]) -> dict[s
     three-way contrast, the joint F test; optionally the LRT (ML fits)."""
     import pandas as pd
 
-    from .formula import DEFAULT_LADDER, DEFAULT_RANDOM
+    from ..mixedmodels import DEFAULT_LADDER, DEFAULT_RANDOM
 
     df = frame["frame"]
     random = str(options.get("random") or "")

@@ -29,9 +29,8 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
-
-from .simulate import fixed_mean, sim_row
-from .table import DEFAULT_HARMLESS_THRESHOLD, DEFAULT_HELPFUL_THRESHOLD
+from harness_stats.simulation.simulate import fixed_mean, sim_row
+from harness_stats.statistics.table import DEFAULT_HARMLESS_THRESHOLD, DEFAULT_HELPFUL_THRESHOLD
 
 
 @dataclass(frozen=True)
@@ -148,7 +147,7 @@ def run(
     n: int, effect: float, seed: int = 0, design: VerdictDesign = VerdictDesign(), options: dict | None = None
 ) -> dict[str, Any]:
     """Push ``n`` tables through the verdict; coverage and rejection rate of each headline for variant v1."""
-    from .verdict import VerdictStatistic
+    from harness_stats.statistics.verdict import VerdictStatistic
 
     stat = VerdictStatistic()
     opts = {**stat.default_options, "bootstrap_reps": 0, **(options or {})}

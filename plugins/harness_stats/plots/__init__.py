@@ -1,0 +1,1 @@
+"""Figures of the statistics (matplotlib, imported when drawing)."""
