@@ -1,6 +1,6 @@
-"""Agreement of `fit_lmm` with lme4 1.1.31 + lmerTest on the recorded fixtures, as a table (issue 13).
+"""Agreement of `fit_lmm` with lme4 1.1.31 + lmerTest on the recorded fixtures, as a table.
 
-    PYTHONPATH=.:plugins python benchmarks/lmm_agreement.py
+    python -m benchmarks.lmm_agreement        # from the repository root
 
 Per table and formula, against lme4's default stopping rule and a tight one: the largest relative
 difference of the fixed effects, their SEs and the variance components (absolute below 1e-6, for
@@ -10,16 +10,11 @@ difference (ours - lme4's; negative: our optimum is lower).
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import numpy as np
+from harness_stats.mixedmodels import fit_lmm
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT), str(ROOT / "plugins"), str(ROOT / "tests" / "stats")]
-
-from harness_stats.mixedmodels.lmm import fit_lmm  # noqa: E402
-from test_lmm_lme4 import FITS, load, r_name, r_variances  # noqa: E402
+from tests.support.fixture_tables import LME4_FITS as FITS
+from tests.support.fixture_tables import load, r_name, r_variances
 
 
 def rel(a: float, b: float, floor: float = 0.0) -> float:
@@ -35,7 +30,7 @@ def main() -> None:
     for key, ref in FITS.items():
         table, formula, control = key.split("/")
         if (table, formula) not in fits:
-            fits[table, formula] = fit_lmm(load(table), random=ref["formula"])
+            fits[table, formula] = fit_lmm(load("lme4", table), random=ref["formula"])
         fit = fits[table, formula]
         names = [r_name(n) for n in fit.names]
         fe = max(rel(b, ref["fixef"][n], 1e-8) for n, b in zip(names, fit.beta))

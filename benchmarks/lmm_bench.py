@@ -1,9 +1,9 @@
-"""The `tradeoff` statistic against R's lme4 + lmerTest, whole processes side by side (issue 13).
+"""The `tradeoff` statistic against R's lme4 + lmerTest, whole processes side by side.
 
-    PYTHONPATH=.:plugins python benchmarks/lmm_bench.py [--sizes 1600,4800,13200] [--repeats 3] [--json]
+    python -m benchmarks.lmm_bench [--sizes 1600,4800,13200] [--repeats 3] [--json]   # from the repository root
 
 For each size, one simulated table of the study's design (the lme4 fixtures' seeds and shapes,
-tests/stats/fixtures/lme4/make_tables.py) is written once as a tidy CSV; then, alternating,
+tests/support/fixture_tables.py) is written once as a tidy CSV; then, alternating,
 `Rscript` fits it with lmer (REML, the default extended formula; "lmer"), the same plus lmerTest's
 Satterthwaite t tests and joint F test of the three-way terms ("lmer + lmerTest"), and
 `harness stats TABLE --stats tradeoff --json` does the latter's work (plus its report pieces).
@@ -22,9 +22,6 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
-
-ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT), str(ROOT / "plugins"), str(ROOT / "tests" / "stats" / "fixtures" / "lme4")]
 
 R_SCRIPT = r"""
 args <- commandArgs(trailingOnly = TRUE)
@@ -68,17 +65,16 @@ def main() -> None:
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--json", action="store_true")
     args = p.parse_args()
-    from make_tables import table_rows
-
     from harness.table import write_table
+    from tests.support.fixture_tables import lme4_rows
 
-    env = {**os.environ, "PYTHONPATH": f"{ROOT}:{ROOT / 'plugins'}"}
+    env = dict(os.environ)  # the harness the benchmark runs under (an install or an editable checkout)
     results = {"load_average": os.getloadavg(), "sizes": {}}
     with tempfile.TemporaryDirectory() as tmp:
         rscript = Path(tmp) / "fit.R"
         rscript.write_text(R_SCRIPT)
         for size in (int(s) for s in args.sizes.split(",")):
-            table = write_table(table_rows(SIZES[size]), Path(tmp) / f"t{size}.csv")
+            table = write_table(lme4_rows(SIZES[size]), Path(tmp) / f"t{size}.csv")
             sides = {
                 "lme4": ["Rscript", str(rscript), str(table), "fit"],
                 "lme4+lmerTest": ["Rscript", str(rscript), str(table), "tests"],

@@ -1,6 +1,6 @@
-"""Coverage and type-I error of the verdict's two headlines by simulation (issue 14).
+"""Coverage and type-I error of the verdict's two headlines by simulation.
 
-    python benchmarks/verdict_coverage.py [--n 200] [--effect 1.0] [--seed 0] [--languages 5] [--items 20] [--reps 0]
+    python -m benchmarks.verdict_coverage [--n 200] [--effect 1.0] [--seed 0] [--languages 5] [--items 20] [--reps 0]
 
 Draws --n tables with a planted three-way effect (reward points) and --n null tables (no tier
 effect), pushes each through the `verdict` statistic and prints, for the reward-point contrast (its

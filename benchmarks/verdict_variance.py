@@ -1,7 +1,7 @@
 """Type-I error, coverage and power of the verdict's reward-point test when the tiers' variances differ.
 
-    python benchmarks/verdict_variance.py run --out results/verdict_variance.jsonl [--n 500] [--shapes study,demo]
-    python benchmarks/verdict_variance.py summary results/verdict_variance.jsonl
+    python -m benchmarks.verdict_variance run --out results/verdict_variance.jsonl [--n 500] [--shapes study,demo]
+    python -m benchmarks.verdict_variance summary results/verdict_variance.jsonl
 
 `run` draws --n null tables (no three-way effect) per scenario and shape and tests every variant's
 low-minus-high contrast four ways: the mixed model the verdict fitted so far (`lmm`: pooled variance
@@ -34,7 +34,7 @@ import numpy as np
 from tests.support.verdict_sim import VerdictDesign, simulate_table
 
 METHODS = ("lmm", "lmm_tier", "welch", "cr2")
-#: the issue's components: language 0.4, item 0.7, language:item 0.3, language:variant 0.3
+#: the components of the scenarios: language 0.4, item 0.7, language:item 0.3, language:variant 0.3
 BASE = VerdictDesign(
     variants=3,
     sd_language=0.4,

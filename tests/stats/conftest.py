@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
@@ -40,17 +38,6 @@ def _make_row(model: str, kind: str, language: str, pid: str, score: float, **ex
     }
     row.update(extra)
     return row
-
-
-@pytest.fixture(scope="session")
-def lme4_tables() -> ModuleType:
-    """fixtures/lme4/make_tables.py, the seeded tables the lme4 fixtures were recorded on (``table_rows(name)``)."""
-    path = Path(__file__).parent / "fixtures" / "lme4" / "make_tables.py"
-    spec = importlib.util.spec_from_file_location("lme4_make_tables", path)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope="session")

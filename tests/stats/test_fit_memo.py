@@ -8,9 +8,9 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 from harness_stats.mixedmodels import lmm
-from harness_stats.statistics import memo
 from harness_stats.plugin import harness_register_stats
 from harness_stats.simulation.simulate import SimDesign, simulate_rows
+from harness_stats.statistics import memo
 from harness_stats.statistics.table import DESIGN_OPTIONS
 from harness_stats.statistics.tradeoff import TradeoffStatistic
 from harness_stats.statistics.verdict import VerdictStatistic

@@ -4,11 +4,9 @@ t.test, lme4 1.1.31 + lmerTest per-tier fits), recorded in fixtures/language_con
 from __future__ import annotations
 
 import gzip
-import importlib.util
 import json
 import math
 from pathlib import Path
-from types import ModuleType
 
 import numpy as np
 import pandas as pd
@@ -17,6 +15,7 @@ from harness_stats.statistics.language_contrast import cr2_contrasts, tier_resid
 from harness_stats.statistics.tier_lmm import tier_contrasts
 from harness_stats.statistics.tradeoff_model import design_frames, three_way_contrasts
 
+from tests.support import fixture_tables
 from tests.support.verdict_sim import VerdictDesign, simulate_table
 
 pytestmark = pytest.mark.stats
@@ -25,22 +24,8 @@ FIXTURES = Path(__file__).parent / "fixtures" / "language_contrast"
 REF = json.loads((FIXTURES / "language_contrast.json").read_text())
 
 
-@pytest.fixture(scope="module")
-def tables() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("language_contrast_tables", FIXTURES / "make_tables.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def load(name: str) -> pd.DataFrame:
-    d = pd.read_csv(FIXTURES / f"{name}.csv.gz")
-    others = sorted(v for v in d["variant"].unique() if v != "base")
-    d["variant"] = pd.Categorical(d["variant"], categories=["base", *others])
-    d["kind"] = pd.Categorical(d["kind"], categories=["helpful", "harmful"])
-    d["tier"] = pd.Categorical(d["tier"], categories=["high", "low"])
-    return d
+    return fixture_tables.load("language_contrast", name)
 
 
 def tier_languages(d: pd.DataFrame) -> tuple[list[str], list[str]]:
@@ -48,9 +33,9 @@ def tier_languages(d: pd.DataFrame) -> tuple[list[str], list[str]]:
     return low, sorted(set(d["language"]) - set(low))
 
 
-def test_recorded_tables_are_what_make_tables_writes(tables, tmp_path):
-    for name in tables.TABLES:
-        ours = gzip.decompress(tables.write(name, tmp_path).read_bytes())
+def test_recorded_tables_are_what_fixture_tables_writes(tmp_path):
+    for name in fixture_tables.LANGUAGE_CONTRAST:
+        ours = gzip.decompress(fixture_tables.write("language_contrast", name, tmp_path).read_bytes())
         assert ours == gzip.decompress((FIXTURES / f"{name}.csv.gz").read_bytes()), name
 
 

@@ -11,57 +11,34 @@ stand in for another CPU's rounding: the fit must reach the same optimum from ea
 from __future__ import annotations
 
 import gzip
-import json
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pytest
 from harness_stats.mixedmodels.lmm import fit_lmm, lmm_problem
 from harness_stats.mixedmodels.optimize import _optimize_restarted
 
+from tests.support import fixture_tables
+from tests.support.fixture_tables import LME4_FITS as FITS
+from tests.support.fixture_tables import r_name, r_variances
+
 pytestmark = pytest.mark.stats
 
 FIXTURES = Path(__file__).parent / "fixtures" / "lme4"
-FITS = json.loads((FIXTURES / "lme4_fits.json").read_text())
 TIGHT = [k for k in FITS if k.endswith("/tight")]
 SAME = 1e-6  # two REML criteria closer than this are the same optimum
 # lme4 1.1.31 stops on the boundary 0.0084 above the optimum we reach (both its optimizer settings)
 LME4_STOPS_HIGHER = {"singular/slopes/tight"}
 
 
-def load(table: str) -> pd.DataFrame:
-    d = pd.read_csv(FIXTURES / f"{table}.csv.gz")
-    others = sorted(v for v in d["variant"].unique() if v != "base")
-    d["variant"] = pd.Categorical(d["variant"], categories=["base", *others])
-    d["kind"] = pd.Categorical(d["kind"], categories=["helpful", "harmful"])
-    d["tier"] = pd.Categorical(d["tier"], categories=["high", "low"])
-    return d
-
-
-def r_name(name: str) -> str:
-    return "(Intercept)" if name == "Intercept" else name.replace("[T.", "").replace("]", "")
-
-
-def r_variances(ref: dict) -> dict[str, float]:
-    vc = ref["varcorr"]
-    out = {}
-    for grp, v1, v2, value in zip(vc["grp"], vc["var1"], vc["var2"], vc["vcov"]):
-        if v2:
-            continue
-        key = "residual" if grp == "Residual" else grp if v1 in ("(Intercept)", "") else f"{grp}: {v1}"
-        out[key] = value
-    return out
-
-
 def close(ours: float, theirs: float, rel: float, floor: float = 0.0) -> bool:
     return abs(ours - theirs) <= rel * abs(theirs) + floor
 
 
-def test_recorded_tables_are_what_make_tables_writes(lme4_tables, tmp_path):
-    # tests read the tables through make_tables.table_rows: they must be the rows lme4 was fitted on
-    for name in lme4_tables.TABLES:
-        ours = gzip.decompress(lme4_tables.write(name, tmp_path).read_bytes())
+def test_recorded_tables_are_what_fixture_tables_writes(tmp_path):
+    # tests read the tables through fixture_tables.lme4_rows: they must be the rows lme4 was fitted on
+    for name in fixture_tables.LME4:
+        ours = gzip.decompress(fixture_tables.write("lme4", name, tmp_path).read_bytes())
         assert ours == gzip.decompress((FIXTURES / f"{name}.csv.gz").read_bytes()), name
 
 
@@ -79,7 +56,7 @@ def lme4_theta(ref: dict, tms: list, theta_names: list) -> np.ndarray:
 @pytest.mark.parametrize("key", list(FITS))
 def test_criterion_at_lme4s_theta_is_lme4s(key):
     ref = FITS[key]
-    pls, _, _, tms = lmm_problem(load(ref["table"]), random=ref["formula"])
+    pls, _, _, tms = lmm_problem(fixture_tables.load("lme4", ref["table"]), random=ref["formula"])
     ours = pls.profiled(lme4_theta(ref, tms, pls.theta_names), True)[0]
     assert abs(ours - ref["reml_crit"]) < SAME, (ours, ref["reml_crit"])
 
@@ -87,7 +64,7 @@ def test_criterion_at_lme4s_theta_is_lme4s(key):
 @pytest.mark.parametrize("key", TIGHT)
 def test_fit_matches_lme4(key):
     ref = FITS[key]
-    fit = fit_lmm(load(ref["table"]), random=ref["formula"])
+    fit = fit_lmm(fixture_tables.load("lme4", ref["table"]), random=ref["formula"])
     # the criterion first: never above lme4's optimum; below it only where lme4 is known to stop higher
     assert fit.deviance <= ref["reml_crit"] + SAME
     assert (fit.deviance < ref["reml_crit"] - SAME) == (key in LME4_STOPS_HIGHER), (fit.deviance, ref["reml_crit"])
@@ -120,10 +97,10 @@ def test_optimum_does_not_depend_on_rounding(key):
     # moving the start by 1e-9 relative changes BOBYQA's path as another CPU's kernels do; before the
     # second start, 7 of 8 such starts stopped 0.23 above lme4's optimum on the 1,600-row table
     ref = FITS[key]
-    pls, _, _, tms = lmm_problem(load(ref["table"]), random=ref["formula"])
+    pls, _, _, tms = lmm_problem(fixture_tables.load("lme4", ref["table"]), random=ref["formula"])
     vector = np.array([tms[t].k > 1 for t, _, _ in pls.theta_names])
     x0 = np.asarray(pls.theta_init)
-    best = fit_lmm(load(ref["table"]), random=ref["formula"]).deviance
+    best = fit_lmm(fixture_tables.load("lme4", ref["table"]), random=ref["formula"]).deviance
     for seed in range(1, 4):
         jitter = 1 + 1e-9 * np.random.default_rng(seed).standard_normal(len(x0))
         _, dev, _, _ = _optimize_restarted(pls, True, x0 * jitter, vector)

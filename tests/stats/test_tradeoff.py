@@ -11,6 +11,7 @@ from harness_stats.statistics.tradeoff import TradeoffStatistic
 from harness_stats.statistics.tradeoff_glmm import TradeoffGlmmStatistic
 
 from harness.types import HarnessError
+from tests.support import fixture_tables
 
 pytestmark = pytest.mark.stats
 
@@ -96,9 +97,9 @@ def test_simulation_finds_planted_effect_and_rarely_rejects_without_one():
     assert null["rejection_rate"] <= 0.3  # nominal 5%; 10 sets is only a smoke check (figures in the note)
 
 
-def test_zero_variance_component_is_reported_not_dropped(lme4_tables):
+def test_zero_variance_component_is_reported_not_dropped():
     # no language effect at all: the fit puts the language variances on the boundary (lme4 too: fixtures)
-    result = TradeoffStatistic().compute(lme4_tables.table_rows("singular"), {})
+    result = TradeoffStatistic().compute(fixture_tables.lme4_rows("singular"), {})
     fit = result.data["fits"][0]
     vc = fit["variance_components"]
     assert fit["singular"] and fit["zero_variance"] and vc["item"] > 0.1

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-#: The extended model of issue 13: item, language, and the language x item, language x variant
+#: The extended model: item, language, and the language x item, language x variant
 #: and language x variant x kind interactions a multilingual design has.
 DEFAULT_RANDOM = "(1|item) + (1|language) + (1|language:item) + (1|language:variant) + (1|language:variant:kind)"
 #: The model the harness fitted before (crossed random intercepts only).

@@ -226,6 +226,6 @@ class TradeoffStatistic(_MixedModelStatistic):
         return {"contrasts": contrasts, "f_test": f_tests}
 
 
-#: the interface issue 14 builds on: StatResult.data["contrasts"] / ["f_test"] rows have exactly these keys
+#: the interface the verdict builds on: StatResult.data["contrasts"] / ["f_test"] rows have exactly these keys
 CONTRAST_KEYS = ("scorer", "variant", "estimate", "se", "df", "t", "p", "ci_low", "ci_high")
 F_KEYS = ("scorer", "F", "num_df", "den_df", "p")
