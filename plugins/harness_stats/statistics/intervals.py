@@ -1,8 +1,9 @@
-"""Small, dependency-light inference helpers: Wilson and MOVER intervals, exact McNemar,
-paired bootstrap and Holm/BH adjustment.
+"""Inference helpers: Wilson and MOVER intervals, exact McNemar and Holm/BH adjustment from statsmodels,
+and the resampling tests statsmodels does not have (paired and cluster bootstraps, a sign-flip test).
 
 Rates are proportions of ~50-300 prompts, often near 0 or 1 in some languages, so
 Wilson intervals (good coverage at small n and extreme p) are used instead of Wald.
+statsmodels is imported inside each function: importing the plugin stays cheap.
 """
 
 from __future__ import annotations
@@ -11,40 +12,36 @@ import math
 import zlib
 from collections.abc import Sequence
 
-Z95 = 1.959963984540054
 
-
-def wilson(successes: int, n: int, z: float = Z95) -> tuple[float, float]:
+def wilson(successes: int, n: int) -> tuple[float, float]:
     """95% Wilson score interval for a proportion, as fractions; (nan, nan) when n == 0."""
+    from statsmodels.stats.proportion import proportion_confint
+
     if n <= 0:
         return (math.nan, math.nan)
-    p = successes / n
-    denom = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / denom
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return (max(0.0, centre - half), min(1.0, centre + half))
+    lo, hi = proportion_confint(successes, n, alpha=0.05, method="wilson")
+    return (float(lo), float(hi))
 
 
-def mover_mean(p1: float, ci1: tuple[float, float], p2: float, ci2: tuple[float, float]) -> tuple[float, float]:
-    """Interval for (p1 + p2) / 2 of two independent proportions (MOVER, Zou & Donner 2008).
+def mover_mean(k1: int, n1: int, k2: int, n2: int) -> tuple[float, float]:
+    """95% interval for the mean (p1 + p2) / 2 of two independent proportions k1/n1 and k2/n2 (MOVER with
+    Wilson intervals, Zou & Donner 2008); used for CAS, which averages HmR and HpR measured on different prompts.
 
-    Combines the two Wilson intervals; used for CAS, which averages HmR and HpR
-    measured on different prompts.
+    p1 + p2 = p1 - (1 - p2) + 1, so it is Newcombe's interval for the difference of p1 and the
+    complementary proportion (n2 - k2) / n2, shifted by 1 (the Wilson interval of a complement is the
+    complement of the Wilson interval).
     """
-    est = p1 + p2
-    lo = est - math.sqrt((p1 - ci1[0]) ** 2 + (p2 - ci2[0]) ** 2)
-    hi = est + math.sqrt((ci1[1] - p1) ** 2 + (ci2[1] - p2) ** 2)
-    return (max(0.0, lo / 2), min(1.0, hi / 2))
+    from statsmodels.stats.proportion import confint_proportions_2indep
+
+    lo, hi = confint_proportions_2indep(k1, n1, n2 - k2, n2, method="newcomb", compare="diff")
+    return (max(0.0, (float(lo) + 1) / 2), min(1.0, (float(hi) + 1) / 2))
 
 
 def mcnemar_exact(b: int, c: int) -> float:
     """Two-sided exact McNemar p-value from the discordant counts b and c."""
-    n = b + c
-    if n == 0:
-        return 1.0
-    k = min(b, c)
-    tail = sum(math.comb(n, i) for i in range(k + 1)) / 2**n
-    return min(1.0, 2 * tail)
+    from statsmodels.stats.contingency_tables import mcnemar
+
+    return float(mcnemar([[0, b], [c, 0]], exact=True).pvalue)
 
 
 def stable_seed(seed: int, *key: object) -> int:
@@ -102,23 +99,17 @@ def sign_flip_test(sums: Sequence[float], reps: int = 20000, seed: int = 0) -> f
 
 def holm(pvalues: Sequence[float]) -> list[float]:
     """Holm step-down adjusted p-values (controls the family-wise error rate)."""
-    m = len(pvalues)
-    order = sorted(range(m), key=lambda i: pvalues[i])
-    adjusted = [0.0] * m
-    running = 0.0
-    for rank, i in enumerate(order):
-        running = max(running, min(1.0, (m - rank) * pvalues[i]))
-        adjusted[i] = running
-    return adjusted
+    return _adjusted(pvalues, "holm")
 
 
 def benjamini_hochberg(pvalues: Sequence[float]) -> list[float]:
     """Benjamini-Hochberg adjusted p-values (controls the false discovery rate)."""
-    m = len(pvalues)
-    order = sorted(range(m), key=lambda i: pvalues[i], reverse=True)
-    adjusted = [0.0] * m
-    running = 1.0
-    for rank, i in enumerate(order):
-        running = min(running, pvalues[i] * m / (m - rank))
-        adjusted[i] = running
-    return adjusted
+    return _adjusted(pvalues, "fdr_bh")
+
+
+def _adjusted(pvalues: Sequence[float], method: str) -> list[float]:
+    from statsmodels.stats.multitest import multipletests
+
+    if not len(pvalues):
+        return []
+    return [float(p) for p in multipletests(list(pvalues), method=method)[1]]
