@@ -183,3 +183,14 @@ def test_every_reward_test_is_an_option_and_a_wrong_one_is_named(noisy_low):
         VerdictStatistic().compute(noisy_low, {"reward_test": "welsh"})
     with pytest.raises(HarnessError, match="valid: lmm_tier, welch, cr2, lmm"):
         VerdictStatistic().check_options({"reward_test": "sandwich"})  # before any work
+
+
+def test_a_pooled_model_that_was_not_fitted_is_named_with_its_reason(planted):
+    # the pooled model's own tiers name none present: it is not fitted; the verdict says why, per variant,
+    # from the model's result (its `reason`), and goes on with the rates
+    result = VerdictStatistic().compute(planted, {"reward_test": "lmm", "lmm": {"tiers": ["nope", "none"]}})
+    reason = "option tiers must name two tiers present in the table"
+    assert result.data["lmm"] == [] and f" was not fitted: {reason}" in result.data["lmm_model"]
+    no_answer = [s for s in result.data["sentences"] if "no answer in reward points" in s]
+    assert no_answer and all(f"the mixed model: {reason}" in s for s in no_answer)
+    assert any("HmR" in s for s in result.data["sentences"])

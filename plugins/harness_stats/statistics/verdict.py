@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from harness.types import HarnessError, Statistic, StatResult, check_option_types
 
@@ -60,10 +60,19 @@ def _pick_tiers(rows: Sequence[Mapping[str, Any]], opts: Mapping[str, Any]) -> t
     return (tiers[0], tiers[-1]) if len(tiers) >= 2 else None
 
 
-def lmm_contrasts(
-    rows: list[dict[str, Any]], opts: Mapping[str, Any]
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[str], str]:
-    """The `tradeoff` statistic's per-variant three-way contrasts, its F tests, warnings and model text."""
+class PooledModel(NamedTuple):
+    """What the verdict takes from the `tradeoff` statistic: per-variant three-way contrasts, F tests,
+    warnings, the model's formula, and why it was not fitted (None when it was)."""
+
+    contrasts: list[dict[str, Any]]
+    f_tests: list[dict[str, Any]]
+    warnings: list[str]
+    model: str
+    not_fitted: str | None
+
+
+def lmm_contrasts(rows: list[dict[str, Any]], opts: Mapping[str, Any]) -> PooledModel:
+    """The pooled `tradeoff` model of the rows, read from its result's data (never from its prose)."""
     from .tradeoff import TradeoffStatistic
 
     stat = TradeoffStatistic()
@@ -85,10 +94,10 @@ def lmm_contrasts(
             c["why_not"] = "the mixed model did not converge or gave no standard error"
     random = next((f["random"] for f in fits if f.get("random")), str(topts.get("random") or ""))
     model = f"score ~ variant * kind * tier + {random}" if random else "score ~ variant * kind * tier"
-    if not contrasts:
-        not_fitted = [w.split("not fitted: ", 1)[-1] for w in res.warnings if "not fitted" in w]
-        model += f" was not fitted: {'; '.join(not_fitted) or 'no estimable frame'}"
-    return contrasts, data.get("f_test", []), res.warnings, model
+    not_fitted = None if contrasts else str(data.get("reason") or "no estimable frame")
+    if not_fitted:
+        model += f" was not fitted: {not_fitted}"
+    return PooledModel(contrasts, data.get("f_test", []), res.warnings, model, not_fitted)
 
 
 def language_contrasts(
@@ -284,7 +293,8 @@ class VerdictStatistic(CheckedOptions, Statistic):
             result.data = {"question": QUESTION, "reason": why, "lmm": [], "rates": []}
             return result
         low, high = tiers
-        lmm, f_tests, lmm_warnings, model = lmm_contrasts(reward, opts)
+        pooled = lmm_contrasts(reward, opts)
+        lmm, f_tests, lmm_warnings, model = pooled.contrasts, pooled.f_tests, pooled.warnings, pooled.model
         result.warnings += [f"verdict (reward points): {w}" for w in lmm_warnings]
         rates = rate_contrasts(reward, opts, low, high)
         clustered, variances = language_contrasts(reward, opts, test if test != "lmm" else "welch")
@@ -306,11 +316,9 @@ class VerdictStatistic(CheckedOptions, Statistic):
                 c = next((c for c in points if c["scorer"] == scorer and c["variant"] == variant), None)
                 if c is not None:
                     sentences.append(lmm_sentence(c, low, high))
-                elif " was not fitted" in model:
+                elif pooled.not_fitted:
                     sentences.append(
-                        f"**{variant}** ({scorer}): no answer in reward points: the mixed model "
-                        + model.split(" was not fitted", 1)[1].strip()
-                        + "."
+                        f"**{variant}** ({scorer}): no answer in reward points: the mixed model: {pooled.not_fitted}."
                     )
                 hm = next(
                     (c for c in rates if c["scorer"] == scorer and c["variant"] == variant and c["metric"] == "HmR"),
