@@ -277,16 +277,8 @@ class VerdictStatistic(CheckedOptions, Statistic):
         reward = [r for r in metric_rows(rows) if r.get("kind") in METRIC_OF_KIND]
         tiers = _pick_tiers(reward, opts)
         bases = base_models(reward, str(opts["baseline"] or "") or None)
-        why = (
-            "no reward-scored rows with kind harmful/helpful"
-            if not reward
-            else "fewer than two resource tiers (or option tiers does not name two present tiers)"
-            if not tiers
-            else "no base model (no row has recipe 'base' and option baseline is unset)"
-            if not bases
-            else ""
-        )
-        if why:
+        why = _why_no_verdict(reward, tiers, bases)
+        if why or tiers is None:
             result.markdown = f"{QUESTION}\n\nNo verdict: {why}."
             result.headline = f"No verdict on the trade-off across resource tiers: {why}."
             result.warnings.append(f"verdict: {why}")
@@ -294,90 +286,16 @@ class VerdictStatistic(CheckedOptions, Statistic):
             return result
         low, high = tiers
         pooled = lmm_contrasts(reward, opts)
-        lmm, f_tests, lmm_warnings, model = pooled.contrasts, pooled.f_tests, pooled.warnings, pooled.model
-        result.warnings += [f"verdict (reward points): {w}" for w in lmm_warnings]
+        lmm = pooled.contrasts
+        result.warnings += [f"verdict (reward points): {w}" for w in pooled.warnings]
         rates = rate_contrasts(reward, opts, low, high)
         clustered, variances = language_contrasts(reward, opts, test if test != "lmm" else "welch")
         _holm_by(lmm, lambda c: c["scorer"])
-        if test == "lmm":
-            points = [{**c, "test": "lmm"} for c in lmm]
-            for c in points:  # the per-tier spreads of d_l stay in the diagnostics whichever test reports
-                d = next((x for x in clustered if (x["scorer"], x["variant"]) == (c["scorer"], c["variant"])), {})
-                c.update({k: d[k] for k in ("sd_low", "sd_high", "p_equal_sd") if k in d})
-        else:
-            points = clustered
-            _holm_by(points, lambda c: c["scorer"])
-            notes = {(c["scorer"], w) for c in points for w in c.get("warnings", [])}
-            result.warnings += [f"verdict (reward points, {test}, {scorer}): {w}" for scorer, w in sorted(notes)]
+        points = _reward_points(test, lmm, clustered, result)
         _holm_by(rates, lambda c: (c["scorer"], c["metric"]))
-        sentences = []
-        for scorer in sorted(distinct(reward, "scorer")) or [""]:
-            for variant in [m for m in sorted(distinct(reward, "model")) if m not in set(bases.values())]:
-                c = next((c for c in points if c["scorer"] == scorer and c["variant"] == variant), None)
-                if c is not None:
-                    sentences.append(lmm_sentence(c, low, high))
-                elif pooled.not_fitted:
-                    sentences.append(
-                        f"**{variant}** ({scorer}): no answer in reward points: the mixed model: {pooled.not_fitted}."
-                    )
-                hm = next(
-                    (c for c in rates if c["scorer"] == scorer and c["variant"] == variant and c["metric"] == "HmR"),
-                    None,
-                )
-                hp = next(
-                    (c for c in rates if c["scorer"] == scorer and c["variant"] == variant and c["metric"] == "HpR"),
-                    None,
-                )
-                if hm and hp:
-                    sentences.append(rates_sentence(hm, hp, low, high))
-        n_variants = len({(c["scorer"], c["variant"]) for c in rates})
-        tiers_formula = next((c["random"] for c in points if c.get("random")), None)
-        tested = {
-            "lmm_tier": "one linear mixed model `score ~ variant * kind + "
-            + (tiers_formula["low"] if tiers_formula else "(random effects as the pooled model)")
-            + "` per tier, so every variance component (residual, language, language x variant ...) is "
-            "the tier's own; the contrast is the low tier's variant x kind coefficient minus the high tier's, "
-            "its df the two Satterthwaite df combined as Welch's (normal random effects and errors)"
-            + (
-                f"; the {high} tier's fit used `{tiers_formula['high']}`"
-                if tiers_formula and tiers_formula["high"] != tiers_formula["low"]
-                else ""
-            ),
-            "welch": "the mean of the per-language differences d_l (variant minus base, harmful minus helpful "
-            "prompts, averaged over the prompts both answered) in one tier minus the other, Welch's t over "
-            "languages: languages are independent draws and each tier keeps its own variance, so a noisier "
-            "low-resource tier widens the interval instead of making the test liberal",
-            "cr2": "OLS of `score ~ variant * kind * tier` with a CR2 cluster-robust SE (languages as clusters, "
-            "each tier its own variance) and Bell-McCaffrey Satterthwaite df (which assume equal variances)",
-            "lmm": f"the linear mixed model `{model}` (normal random effects and errors; t tests with "
-            "Satterthwaite df); it assumes every variance component is the same in both tiers and rejects "
-            "too often when the smaller tier is the noisier one",
-        }[test]
-        beside = (
-            f" The mixed model `{model}`, which pools each variance over both tiers, is reported beside it "
-            "(`lmm` in stats.json)."
-            if test != "lmm"
-            else ""
-        )
-        variance = variance_sentence(variances, points, low, high)
-        for v in variances:
-            if v["p"] < 0.05:
-                remedy = {
-                    "lmm": "the pooled model (reward_test=lmm) assumes them equal and rejects too often when the "
-                    "smaller tier is the noisier: consider reward_test=lmm_tier",
-                    "cr2": "CR2's SE keeps each tier's own, its df assume equal variances",
-                }.get(test, f"the reward-point test ({test}) keeps each tier's own")
-                result.warnings.append(
-                    f"verdict ({v['scorer']}): the tiers' residual variances differ: SD {v['sd_low']:.3g} in {low} "
-                    f"vs {v['sd_high']:.3g} in {high} (ratio {v['ratio']:.2f}, F test {_p(v['p'])}); {remedy}"
-                )
-        assumptions = (
-            f"What this assumes: reward points: {tested}.{beside} Rate differences treat "
-            "the languages of a tier as independent draws and average each language's change over the prompts "
-            "both models answered; the CI is Welch's t over languages, so few languages per tier mean wide "
-            f"intervals. p-values are Holm-adjusted across the variants of each scorer ({n_variants} variant x "
-            "scorer pairs)." + (f" {variance}" if variance else "")
-        )
+        sentences = _sentences(reward, bases, points, rates, pooled, low, high)
+        result.warnings += _variance_warnings(variances, test, low, high)
+        assumptions = _assumptions(test, points, rates, variances, pooled.model, low, high)
         result.headline = glance(reward, lmm, rates, low, high) + f"\n\n{assumptions}"
         result.markdown = "\n".join(
             [
@@ -394,21 +312,7 @@ class VerdictStatistic(CheckedOptions, Statistic):
                 assumptions,
             ]
         )
-        result.tables["verdict_reward_points"] = [_lmm_row(c) for c in points]
-        if test != "lmm":
-            result.tables["verdict_reward_points_lmm"] = [_lmm_row({**c, "test": "lmm"}) for c in lmm]
-        if variances:
-            result.tables["verdict_tier_variances"] = [
-                {
-                    "scorer": v["scorer"],
-                    "family": v["family"],
-                    **{k: sig4(v[k]) for k in ("sd_low", "sd_high", "ratio", "p")},
-                    "df_low": v["df_low"],
-                    "df_high": v["df_high"],
-                }
-                for v in variances
-            ]
-        result.tables["verdict_rates"] = [_rate_row(c) for c in rates]
+        result.tables.update(_tables(test, points, lmm, variances, rates))
         figure = "verdict_interaction.png"
         result.figures[figure] = interaction(rates, low, high)
         result.headline_figure = figure
@@ -420,13 +324,165 @@ class VerdictStatistic(CheckedOptions, Statistic):
             "reward_points": points,
             "lmm": lmm,
             "tier_variances": variances,
-            "lmm_f_test": f_tests,
-            "lmm_model": model,
+            "lmm_f_test": pooled.f_tests,
+            "lmm_model": pooled.model,
             "rates": [{k: v for k, v in c.items() if not k.endswith("_rates")} for c in rates],
             "sentences": sentences,
             "assumptions": assumptions,
         }
         return result
+
+
+def _why_no_verdict(reward: Sequence[Mapping[str, Any]], tiers: tuple[str, str] | None, bases: Mapping) -> str:
+    """Why the rows cannot answer the question ("" when they can)."""
+    if not reward:
+        return "no reward-scored rows with kind harmful/helpful"
+    if not tiers:
+        return "fewer than two resource tiers (or option tiers does not name two present tiers)"
+    if not bases:
+        return "no base model (no row has recipe 'base' and option baseline is unset)"
+    return ""
+
+
+def _reward_points(
+    test: str, lmm: list[dict[str, Any]], clustered: list[dict[str, Any]], result: StatResult
+) -> list[dict[str, Any]]:
+    """The reported reward-point contrasts: the pooled model's (test lmm) or the per-tier/cluster test's,
+    Holm-adjusted per scorer; the latter's notes become warnings."""
+    if test == "lmm":
+        points = [{**c, "test": "lmm"} for c in lmm]
+        for c in points:  # the per-tier spreads of d_l stay in the diagnostics whichever test reports
+            d = next((x for x in clustered if (x["scorer"], x["variant"]) == (c["scorer"], c["variant"])), {})
+            c.update({k: d[k] for k in ("sd_low", "sd_high", "p_equal_sd") if k in d})
+        return points
+    _holm_by(clustered, lambda c: c["scorer"])
+    notes = {(c["scorer"], w) for c in clustered for w in c.get("warnings", [])}
+    result.warnings += [f"verdict (reward points, {test}, {scorer}): {w}" for scorer, w in sorted(notes)]
+    return clustered
+
+
+def _sentences(
+    reward: Sequence[Mapping[str, Any]],
+    bases: Mapping[str, str],
+    points: list[dict[str, Any]],
+    rates: list[dict[str, Any]],
+    pooled: PooledModel,
+    low: str,
+    high: str,
+) -> list[str]:
+    """Per scorer and aligned variant: the reward-point answer (or why there is none) and the rates'."""
+    sentences = []
+    for scorer in sorted(distinct(reward, "scorer")) or [""]:
+        for variant in [m for m in sorted(distinct(reward, "model")) if m not in set(bases.values())]:
+            c = next((c for c in points if c["scorer"] == scorer and c["variant"] == variant), None)
+            if c is not None:
+                sentences.append(lmm_sentence(c, low, high))
+            elif pooled.not_fitted:
+                sentences.append(
+                    f"**{variant}** ({scorer}): no answer in reward points: the mixed model: {pooled.not_fitted}."
+                )
+            hm, hp = (
+                next((c for c in rates if (c["scorer"], c["variant"], c["metric"]) == (scorer, variant, m)), None)
+                for m in ("HmR", "HpR")
+            )
+            if hm and hp:
+                sentences.append(rates_sentence(hm, hp, low, high))
+    return sentences
+
+
+def _tested(test: str, points: list[dict[str, Any]], model: str, high: str) -> str:
+    """What the reported reward-point test assumes, in words."""
+    if test == "lmm_tier":
+        tiers_formula = next((c["random"] for c in points if c.get("random")), None)
+        return (
+            "one linear mixed model `score ~ variant * kind + "
+            + (tiers_formula["low"] if tiers_formula else "(random effects as the pooled model)")
+            + "` per tier, so every variance component (residual, language, language x variant ...) is "
+            "the tier's own; the contrast is the low tier's variant x kind coefficient minus the high tier's, "
+            "its df the two Satterthwaite df combined as Welch's (normal random effects and errors)"
+            + (
+                f"; the {high} tier's fit used `{tiers_formula['high']}`"
+                if tiers_formula and tiers_formula["high"] != tiers_formula["low"]
+                else ""
+            )
+        )
+    return {
+        "welch": "the mean of the per-language differences d_l (variant minus base, harmful minus helpful "
+        "prompts, averaged over the prompts both answered) in one tier minus the other, Welch's t over "
+        "languages: languages are independent draws and each tier keeps its own variance, so a noisier "
+        "low-resource tier widens the interval instead of making the test liberal",
+        "cr2": "OLS of `score ~ variant * kind * tier` with a CR2 cluster-robust SE (languages as clusters, "
+        "each tier its own variance) and Bell-McCaffrey Satterthwaite df (which assume equal variances)",
+        "lmm": f"the linear mixed model `{model}` (normal random effects and errors; t tests with "
+        "Satterthwaite df); it assumes every variance component is the same in both tiers and rejects "
+        "too often when the smaller tier is the noisier one",
+    }[test]
+
+
+def _variance_warnings(variances: list[dict[str, Any]], test: str, low: str, high: str) -> list[str]:
+    """A warning per frame whose tiers' residual variances differ (F test p < 0.05), with what the test does."""
+    remedy = {
+        "lmm": "the pooled model (reward_test=lmm) assumes them equal and rejects too often when the "
+        "smaller tier is the noisier: consider reward_test=lmm_tier",
+        "cr2": "CR2's SE keeps each tier's own, its df assume equal variances",
+    }.get(test, f"the reward-point test ({test}) keeps each tier's own")
+    return [
+        f"verdict ({v['scorer']}): the tiers' residual variances differ: SD {v['sd_low']:.3g} in {low} "
+        f"vs {v['sd_high']:.3g} in {high} (ratio {v['ratio']:.2f}, F test {_p(v['p'])}); {remedy}"
+        for v in variances
+        if v["p"] < 0.05
+    ]
+
+
+def _assumptions(
+    test: str,
+    points: list[dict[str, Any]],
+    rates: list[dict[str, Any]],
+    variances: list[dict[str, Any]],
+    model: str,
+    low: str,
+    high: str,
+) -> str:
+    beside = (
+        f" The mixed model `{model}`, which pools each variance over both tiers, is reported beside it "
+        "(`lmm` in stats.json)."
+        if test != "lmm"
+        else ""
+    )
+    n_variants = len({(c["scorer"], c["variant"]) for c in rates})
+    variance = variance_sentence(variances, points, low, high)
+    return (
+        f"What this assumes: reward points: {_tested(test, points, model, high)}.{beside} Rate differences treat "
+        "the languages of a tier as independent draws and average each language's change over the prompts "
+        "both models answered; the CI is Welch's t over languages, so few languages per tier mean wide "
+        f"intervals. p-values are Holm-adjusted across the variants of each scorer ({n_variants} variant x "
+        "scorer pairs)." + (f" {variance}" if variance else "")
+    )
+
+
+def _tables(
+    test: str,
+    points: list[dict[str, Any]],
+    lmm: list[dict[str, Any]],
+    variances: list[dict[str, Any]],
+    rates: list[dict[str, Any]],
+) -> dict[str, list[dict[str, Any]]]:
+    tables = {"verdict_reward_points": [_lmm_row(c) for c in points]}
+    if test != "lmm":
+        tables["verdict_reward_points_lmm"] = [_lmm_row({**c, "test": "lmm"}) for c in lmm]
+    if variances:
+        tables["verdict_tier_variances"] = [
+            {
+                "scorer": v["scorer"],
+                "family": v["family"],
+                **{k: sig4(v[k]) for k in ("sd_low", "sd_high", "ratio", "p")},
+                "df_low": v["df_low"],
+                "df_high": v["df_high"],
+            }
+            for v in variances
+        ]
+    tables["verdict_rates"] = [_rate_row(c) for c in rates]
+    return tables
 
 
 def _check_reward_test(test: str) -> str:
