@@ -22,6 +22,7 @@ _PUBLIC = {
     "RandomTerm": "formula",
     "parse_random": "formula",
     "LmmError": "design",
+    "TooManyEffects": "design",
     "fixed_matrix": "design",
     "LmmFit": "inference",
     "fit_lmm": "lmm",

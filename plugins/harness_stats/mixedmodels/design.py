@@ -20,6 +20,10 @@ class LmmError(ValueError):
     """The model cannot be fitted to this frame (too many random effects, empty factor ...)."""
 
 
+class TooManyEffects(LmmError):
+    """The random formula has at least as many effects as the table has scores: a smaller model may fit."""
+
+
 def _codes(df: Any, cols: tuple[str, ...]) -> tuple[np.ndarray, list[str]]:
     """Integer codes of the interaction of ``cols`` (levels in sorted order, as text)."""
     import pandas as pd

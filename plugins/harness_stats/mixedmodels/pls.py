@@ -21,7 +21,7 @@ import math
 import numpy as np
 from scipy import linalg, sparse
 
-from .design import LmmError, _TermMatrix
+from .design import LmmError, TooManyEffects, _TermMatrix
 
 LOG2PI = math.log(2 * math.pi)
 
@@ -61,7 +61,7 @@ class _Pls:
         self.q2 = q2
         self.q1 = tms[self.t1].nlev if self.t1 is not None else 0
         if self.q1 + q2 >= n:
-            raise LmmError(
+            raise TooManyEffects(
                 f"{self.q1 + q2} random effects for {n} observations: the random formula has more effects than "
                 "the table has scores; use fewer terms"
             )

@@ -22,14 +22,14 @@ FIXED = "variant * kind"
 def _fit_tier(df: Any, random: str, check: bool) -> Any:
     """REML fit of one tier: the given formula, else the largest of the ladder the tier supports."""
     from ..mixedmodels import DEFAULT_LADDER
-    from .tradeoff_model import NotEstimable, fit_frame
+    from .tradeoff_model import NotEstimable, fit_frame, too_many_effects
 
     ladder = [random, *[f for f in DEFAULT_LADDER if f != random]] if random else list(DEFAULT_LADDER)
     for i, formula in enumerate(ladder):
         try:
             return fit_frame(df, formula, reml=True, fixed=FIXED, check=check)
         except NotEstimable as exc:
-            if "more effects" not in str(exc) or i == len(ladder) - 1:
+            if not too_many_effects(exc) or i == len(ladder) - 1:
                 raise
     raise AssertionError("unreachable")
 

@@ -1,12 +1,11 @@
-"""Mixed models of the trade-off: does variant x kind x tier matter?
+"""The trade-off models' analysis frames and fits: does variant x kind x tier matter?
 
-Linear mixed model on the reward score, ``score ~ variant * kind * tier`` with crossed
-random intercepts for language and prompt item. statsmodels expresses crossed effects
-as one group holding every row plus a variance component per factor (``vc_formula``).
-With a single group, a group-level random intercept is not identifiable (it is the
-fixed intercept), so ``re_formula="0"`` is passed explicitly: language and item are
-the two variance components and neither is dropped. lbfgs/bfgs often stop early on
-crossed components, so Powell is tried first, then Nelder-Mead (option ``methods``).
+Each (scorer, family) of the tidy rows becomes one analysis frame (`design_frames`: score, variant,
+kind, tier, language, item, passed) for the linear mixed model ``score ~ variant * kind * tier +
+RANDOM`` fitted by the engine (`harness_stats.mixedmodels.fit_lmm`, REML, lme4's way), RANDOM in lme4
+syntax (default: the extended formula; without an explicit formula a table too small for it gets the
+largest model of the ladder it supports, with a warning). The three-way terms are tested jointly
+(Satterthwaite F, or the LRT of ML fits) and one by one (t tests per variant).
 
 Coding (treatment): variant vs the family's base model, harmful vs helpful prompts,
 least- vs most-resourced tier. A three-way coefficient is therefore
@@ -32,6 +31,13 @@ LRT_MIN_LANGUAGES = 10
 
 class NotEstimable(Exception):
     """The table lacks what the model needs (one tier, one variant ...); the message says what."""
+
+
+def too_many_effects(exc: NotEstimable) -> bool:
+    """Whether a fit failed only because the random formula has more effects than the table has scores."""
+    from ..mixedmodels import TooManyEffects
+
+    return isinstance(exc.__cause__, TooManyEffects)
 
 
 def design_frames(rows: Sequence[Mapping[str, Any]], options: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -251,7 +257,7 @@ def tradeoff_lmm(frame: Mapping[str, Any], options: Mapping[str, Any]) -> dict[s
                 fit = fit_frame(df, random, reml=True)
                 break
             except NotEstimable as exc:
-                if "more effects" not in str(exc) or random == DEFAULT_LADDER[-1]:
+                if not too_many_effects(exc) or random == DEFAULT_LADDER[-1]:
                     raise
                 fallback_note = f"LMM: the table is too small for `{DEFAULT_RANDOM}` ({exc}); fitted "
     import numpy as np
