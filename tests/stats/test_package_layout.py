@@ -126,3 +126,24 @@ print("ok")
 """
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stderr[-3000:]
+
+
+def test_subpackages_import_one_way_as_the_architecture_map_says():
+    # plugin -> commands -> simulation -> statistics -> mixedmodels, plots (ARCHITECTURE.md's map)
+    allowed = {
+        "mixedmodels": set(),
+        "plots": set(),
+        "statistics": {"mixedmodels", "plots"},
+        "simulation": {"statistics", "mixedmodels"},
+        "commands": {"simulation", "statistics", "mixedmodels"},
+        "plugin": {"commands", "statistics"},
+        "paper": set(),
+    }
+    for path in PACKAGE.rglob("*.py"):
+        part = _module_name(path).split(".")[1] if "." in _module_name(path) else ""
+        if not part:
+            continue
+        for module in _imports(path):
+            if module.startswith("harness_stats."):
+                target = module.split(".")[1]
+                assert target == part or target in allowed[part], (path.relative_to(PACKAGE), module)
