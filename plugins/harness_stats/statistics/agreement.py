@@ -55,6 +55,87 @@ def pair_cells(decided: Mapping[tuple, Mapping[str, bool]], a: str, b: str, by: 
     return {g: cohen_kappa(xs, ys) for g, (xs, ys) in groups.items()}
 
 
+def _pair_cells(
+    decided: Any, scorers: list[str], langs: list[str], tiers: list[str], tier_of: Mapping[str, str]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Agreement of every pair of scorers per language and per tier (in the languages' and tiers' order)."""
+    by_lang: list[dict[str, Any]] = []
+    by_tier: list[dict[str, Any]] = []
+    for a, b in combinations(scorers, 2):
+        pair = f"{a} ~ {b}"
+        for by, out, order, col in ((2, by_lang, langs, "language"), (3, by_tier, tiers, "tier")):
+            cells = pair_cells(decided, a, b, by)
+            for g in order:
+                if g in cells:
+                    extra = {"tier": tier_of[g]} if col == "language" else {}
+                    out.append({"pair": pair, "a": a, "b": b, col: g, **extra, **cells[g]})
+    return by_lang, by_tier
+
+
+def _table_row(c: Mapping[str, Any], col: str) -> dict[str, Any]:
+    extra = {"tier": c["tier"]} if col == "language" else {}
+    agree = c["agreement"]
+    return {
+        "pair": c["pair"],
+        col: c[col],
+        **extra,
+        "n": c["n"],
+        "agreement %": None if not math.isfinite(agree) else round(100 * agree, 1),
+        "kappa [95% CI]": _kappa_text(c),
+        "kappa": sig4(round(c["kappa"], 12)) if math.isfinite(c["kappa"]) else None,
+    }
+
+
+def _low_high(tiers: list[str], opts: Mapping[str, Any]) -> tuple[str, str] | None:
+    """The contrasted tiers: option ``tiers`` when it names two present ones, else the first and last."""
+    wanted = as_list(opts.get("tiers"))
+    if len(wanted) == 2 and all(t in tiers for t in wanted):
+        return (wanted[0], wanted[1])
+    return (tiers[0], tiers[-1]) if len(tiers) >= 2 else None
+
+
+def _verdict_table(verdicts: list[dict[str, Any]], scorers: list[str]) -> list[dict[str, Any]]:
+    """One row per variant and metric, one column per scorer: its estimate [CI], * when detected."""
+    side: dict[tuple[Any, Any], dict[str, Any]] = {}
+    for c in verdicts:
+        row = side.setdefault(
+            (c["variant"], c["metric"]), {"variant": c["variant"], "base": c["base"], "metric": c["metric"]}
+        )
+        if math.isfinite(c.get("estimate", math.nan)):
+            ci = f" [{c['ci_low']:.1f}, {c['ci_high']:.1f}]" if math.isfinite(c.get("se", math.nan)) else ""
+            row[c["scorer"]] = f"{c['estimate']:+.1f}{ci}" + (" *" if c["detected"] else "")
+    return [{**r, **{s: r.get(s, "") for s in scorers}} for r in side.values()]
+
+
+def _markdown(
+    opts: Mapping[str, Any], by_tier: list[dict[str, Any]], low_high: tuple[str, str] | None, sentence: str
+) -> str:
+    worst = min((c for c in by_tier if math.isfinite(c["kappa"])), key=lambda c: c["kappa"], default=None)
+    md = [
+        "Each scorer's pass/fail decision per row (reward: the study's thresholds; guard: P(unsafe) < "
+        f"{opts['unsafe_threshold']}, harmful prompts only; judge: label value >= {opts['judge_threshold']}). "
+        "Cohen's kappa (95% CI from the large-sample SE of Fleiss, Cohen & Everitt 1969; rows of a tier pooled, "
+        "treated as independent) and raw agreement over the rows both scorers decided: table `agreement_by_tier`, "
+        "per language `agreement_by_language`.",
+    ]
+    if worst:
+        md.append(
+            f"\nLowest agreement: {worst['pair']} in the {worst['tier']} tier, "
+            f"kappa {_kappa_text(worst)} over {worst['n']} rows."
+        )
+    if low_high:
+        md += [
+            "",
+            "**The verdict per scorer** (table `verdict_by_scorer`): each cell is the "
+            f"{low_high[0]}-minus-{low_high[1]} difference in the variant's change from base, in percentage "
+            "points, with its 95% CI; * marks Holm-adjusted "
+            f"p < {ALPHA} within the scorer and metric. A guard has no HpR.",
+            "",
+            sentence,
+        ]
+    return "\n".join(md)
+
+
 def _kappa_text(c: Mapping[str, Any]) -> str:
     if not math.isfinite(c["kappa"]):
         return f"n/a ({c.get('why', 'undefined')})"
@@ -147,86 +228,20 @@ class AgreementStatistic(Statistic):
             language_order(tier_of),
             key=lambda lang: (tiers.index(tier_of[lang]) if tier_of[lang] in tiers else len(tiers), lang),
         )
-        by_lang, by_tier = [], []
-        for a, b in combinations(scorers, 2):
-            pair = f"{a} ~ {b}"
-            for by, out, order, col in ((2, by_lang, langs, "language"), (3, by_tier, tiers, "tier")):
-                cells = pair_cells(decided, a, b, by)
-                for g in order:
-                    if g in cells:
-                        c = cells[g]
-                        out.append(
-                            {
-                                "pair": pair,
-                                "a": a,
-                                "b": b,
-                                col: g,
-                                **({"tier": tier_of[g]} if col == "language" else {}),
-                                **c,
-                            }
-                        )
-
-        def table_row(c: Mapping[str, Any], col: str) -> dict[str, Any]:
-            extra = {"tier": c["tier"]} if col == "language" else {}
-            agree = c["agreement"]
-            return {
-                "pair": c["pair"],
-                col: c[col],
-                **extra,
-                "n": c["n"],
-                "agreement %": None if not math.isfinite(agree) else round(100 * agree, 1),
-                "kappa [95% CI]": _kappa_text(c),
-                "kappa": sig4(round(c["kappa"], 12)) if math.isfinite(c["kappa"]) else None,
-            }
-
-        result.tables["agreement_by_tier"] = [table_row(c, "tier") for c in by_tier]
-        result.tables["agreement_by_language"] = [table_row(c, "language") for c in by_lang]
-
-        low_high = (tiers[0], tiers[-1]) if len(tiers) >= 2 else None
-        wanted = as_list(opts.get("tiers"))
-        if len(wanted) == 2 and all(t in tiers for t in wanted):
-            low_high = (wanted[0], wanted[1])
+        by_lang, by_tier = _pair_cells(decided, scorers, langs, tiers, tier_of)
+        result.tables["agreement_by_tier"] = [_table_row(c, "tier") for c in by_tier]
+        result.tables["agreement_by_language"] = [_table_row(c, "language") for c in by_lang]
+        low_high = _low_high(tiers, opts)
         verdicts: list[dict[str, Any]] = []
         sentence = ""
         if low_high:
             verdicts = scorer_verdicts(decided_rows, opts, *low_high)
             sentence = cross_scorer_sentence(verdicts, scorers, *low_high)
-            side = {}
-            for c in verdicts:
-                row = side.setdefault(
-                    (c["variant"], c["metric"]), {"variant": c["variant"], "base": c["base"], "metric": c["metric"]}
-                )
-                if math.isfinite(c.get("estimate", math.nan)):
-                    ci = f" [{c['ci_low']:.1f}, {c['ci_high']:.1f}]" if math.isfinite(c.get("se", math.nan)) else ""
-                    row[c["scorer"]] = f"{c['estimate']:+.1f}{ci}" + (" *" if c["detected"] else "")
-            result.tables["verdict_by_scorer"] = [{**r, **{s: r.get(s, "") for s in scorers}} for r in side.values()]
+            result.tables["verdict_by_scorer"] = _verdict_table(verdicts, scorers)
         else:
             result.warnings.append("agreement: fewer than two tiers, so no verdict per scorer")
         result.headline = sentence
-        worst = min((c for c in by_tier if math.isfinite(c["kappa"])), key=lambda c: c["kappa"], default=None)
-        md = [
-            "Each scorer's pass/fail decision per row (reward: the study's thresholds; guard: P(unsafe) < "
-            f"{opts['unsafe_threshold']}, harmful prompts only; judge: label value >= {opts['judge_threshold']}). "
-            "Cohen's kappa (95% CI from the large-sample SE of Fleiss, Cohen & Everitt 1969; rows of a tier pooled, "
-            "treated as independent) and raw agreement over the rows both scorers decided: table `agreement_by_tier`, "
-            "per language `agreement_by_language`.",
-        ]
-        if worst:
-            md.append(
-                f"\nLowest agreement: {worst['pair']} in the {worst['tier']} tier, "
-                f"kappa {_kappa_text(worst)} over {worst['n']} rows."
-            )
-        if low_high:
-            md += [
-                "",
-                "**The verdict per scorer** (table `verdict_by_scorer`): each cell is the "
-                f"{low_high[0]}-minus-{low_high[1]} difference in the variant's change from base, in percentage "
-                "points, with its 95% CI; * marks Holm-adjusted "
-                f"p < {ALPHA} within the scorer and metric. A guard has no HpR.",
-                "",
-                sentence,
-            ]
-        result.markdown = "\n".join(md)
+        result.markdown = _markdown(opts, by_tier, low_high, sentence)
         if by_lang:
             from ..plots.charts import kappa_by_language
 
