@@ -156,18 +156,7 @@ class RatesStatistic(Statistic):
         if english:
             result.tables["rates_study"] = [_table_row(c, None) for c in english]
             md.append("**English, the study's layout** (table `rates_study`):")
-            for scorer in scorers:
-                cells = [c for c in english if c["scorer"] == scorer and c["CAS"] is not None]
-                if cells:
-                    best = max(cells, key=lambda c: c["CAS"])
-                    md.append(
-                        f"- {scorer}: "
-                        + "; ".join(
-                            f"{c['model']} HmR {fmt(c['HmR'])}%, HpR {fmt(c['HpR'])}%, CAS {fmt(c['CAS'])}%"
-                            for c in cells
-                        )
-                        + f". Highest CAS: {best['model']}."
-                    )
+            md += _english_lines(english, scorers)
         else:
             md.append("No English rows, so the study's English table is not shown.")
             result.warnings.append("rates: no English ('en') rows; the study's layout table is left out")
@@ -180,34 +169,67 @@ class RatesStatistic(Statistic):
         if len(tiers) >= 2:
             lo_t, hi_t = tiers[0], tiers[-1]
             md.append(f"\n**Tier gaps** ({lo_t} minus {hi_t}, percentage points):")
-            lookup = {(c["scorer"], c["model"], c["tier"]): c for c in by_tier}
-            for scorer in scorers:
-                for model in models:
-                    a, b = lookup.get((scorer, model, lo_t)), lookup.get((scorer, model, hi_t))
-                    if not a or not b:
-                        continue
-                    parts = [
-                        f"{m} {a[m] - b[m]:+.1f}"
-                        for m in ("HmR", "HpR", "CAS")
-                        if a[m] is not None and b[m] is not None
-                    ]
-                    if parts:
-                        md.append(f"- {model} ({scorer}): " + ", ".join(parts) + ".")
+            md += _tier_gap_lines(by_tier, scorers, models, lo_t, hi_t)
         elif tiers:
             md.append(f"\nOnly one tier ({tiers[0]}) is present, so no tier comparison is possible.")
             result.warnings.append("rates: only one resource tier present")
         result.markdown = "\n".join(md)
-
-        for scorer in scorers:
-            suffix = "" if len(scorers) == 1 else "__" + safe_name(scorer)
-            t_cells = [c for c in by_tier if c["scorer"] == scorer]
-            if t_cells:
-                result.figures[f"rates_by_tier{suffix}.png"] = charts.rates_by_tier(
-                    t_cells, models, tiers, f"Rates by resource tier ({scorer}); bars: 95% intervals"
-                )
-            l_cells = [c for c in by_lang if c["scorer"] == scorer]
-            if l_cells:
-                result.figures[f"tradeoff_by_language{suffix}.png"] = charts.tradeoff_scatter(
-                    l_cells, models, tiers, f"HmR vs HpR per language ({scorer}); colour: resource tier"
-                )
+        result.figures.update(_figures(scorers, by_tier, by_lang, models, tiers))
         return result
+
+
+def _english_lines(english: list[dict[str, Any]], scorers: list[str]) -> list[str]:
+    """Per scorer, the study's English layout in one line and the model with the highest CAS."""
+    lines = []
+    for scorer in scorers:
+        cells = [c for c in english if c["scorer"] == scorer and c["CAS"] is not None]
+        if cells:
+            best = max(cells, key=lambda c: c["CAS"])
+            lines.append(
+                f"- {scorer}: "
+                + "; ".join(
+                    f"{c['model']} HmR {fmt(c['HmR'])}%, HpR {fmt(c['HpR'])}%, CAS {fmt(c['CAS'])}%" for c in cells
+                )
+                + f". Highest CAS: {best['model']}."
+            )
+    return lines
+
+
+def _tier_gap_lines(
+    by_tier: list[dict[str, Any]], scorers: list[str], models: list[str], lo_t: str, hi_t: str
+) -> list[str]:
+    """Per scorer and model, each rate's gap between the contrasted tiers."""
+    lookup = {(c["scorer"], c["model"], c["tier"]): c for c in by_tier}
+    lines = []
+    for scorer in scorers:
+        for model in models:
+            a, b = lookup.get((scorer, model, lo_t)), lookup.get((scorer, model, hi_t))
+            if not a or not b:
+                continue
+            parts = [f"{m} {a[m] - b[m]:+.1f}" for m in ("HmR", "HpR", "CAS") if a[m] is not None and b[m] is not None]
+            if parts:
+                lines.append(f"- {model} ({scorer}): " + ", ".join(parts) + ".")
+    return lines
+
+
+def _figures(
+    scorers: list[str],
+    by_tier: list[dict[str, Any]],
+    by_lang: list[dict[str, Any]],
+    models: list[str],
+    tiers: list[str],
+) -> dict[str, bytes]:
+    figures = {}
+    for scorer in scorers:
+        suffix = "" if len(scorers) == 1 else "__" + safe_name(scorer)
+        t_cells = [c for c in by_tier if c["scorer"] == scorer]
+        if t_cells:
+            figures[f"rates_by_tier{suffix}.png"] = charts.rates_by_tier(
+                t_cells, models, tiers, f"Rates by resource tier ({scorer}); bars: 95% intervals"
+            )
+        l_cells = [c for c in by_lang if c["scorer"] == scorer]
+        if l_cells:
+            figures[f"tradeoff_by_language{suffix}.png"] = charts.tradeoff_scatter(
+                l_cells, models, tiers, f"HmR vs HpR per language ({scorer}); colour: resource tier"
+            )
+    return figures
