@@ -38,18 +38,7 @@ class _Pls:
     ):
         n, p = X.shape
         self.n, self.p = n, p
-        # theta layout per term: lower triangle column-major (lme4's order)
-        self.theta_lower: list[float] = []
-        self.theta_init: list[float] = []
-        self.theta_names: list[tuple[int, int, int]] = []  # (term, row, col)
-        offs = []
-        for ti, tm in enumerate(tms):
-            offs.append(len(self.theta_init))
-            for c in range(tm.k):
-                for r in range(c, tm.k):
-                    self.theta_lower.append(0.0 if r == c else -math.inf)
-                    self.theta_init.append(1.0 if r == c else 0.0)
-                    self.theta_names.append((ti, r, c))
+        offs = self._theta_layout(tms)
         # block 1: the scalar term with the most levels (diagonal block of Z'Z), eliminated first
         scalar = [i for i, tm in enumerate(tms) if tm.k == 1]
         self.t1 = max(scalar, key=lambda i: tms[i].nlev) if scalar else None
@@ -94,7 +83,31 @@ class _Pls:
             self.g22, z2yx, self.c21 = np.zeros((0, 0)), np.zeros((0, p + 1)), None
         self.z2X, self.z2y = z2yx[:, :p], z2yx[:, p]
         self.XtX, self.Xty, self.yty = X.T @ X, X.T @ y, float(y @ y)
-        # Lambda_2 pattern: block diag of each term's lower-triangular template, per level
+        self._lambda_pattern(tms, rest, col_off)
+        self.i1 = offs[self.t1] if self.t1 is not None else None
+        self.zyx1 = np.column_stack([self.z1X, self.z1y])
+        self.zyx2 = np.column_stack([self.z2X, self.z2y])
+        self.kmap = self._kmap() if self.c21 is not None else None
+        self.nested = self._nested_blocks(tms, rest, col_off, factors) if factors and self.q1 and rest else None
+
+    def _theta_layout(self, tms: list[_TermMatrix]) -> list[int]:
+        """theta per term, the lower triangle column-major (lme4's order): bounds, start, names; returns
+        each term's first index."""
+        self.theta_lower: list[float] = []
+        self.theta_init: list[float] = []
+        self.theta_names: list[tuple[int, int, int]] = []  # (term, row, col)
+        offs = []
+        for ti, tm in enumerate(tms):
+            offs.append(len(self.theta_init))
+            for c in range(tm.k):
+                for r in range(c, tm.k):
+                    self.theta_lower.append(0.0 if r == c else -math.inf)
+                    self.theta_init.append(1.0 if r == c else 0.0)
+                    self.theta_names.append((ti, r, c))
+        return offs
+
+    def _lambda_pattern(self, tms: list[_TermMatrix], rest: list[int], col_off: dict[int, int]) -> None:
+        """Lambda_2's pattern: block diagonal of each term's lower-triangular template, per level."""
         li, lj, lind = [], [], []
         for i in rest:
             tm = tms[i]
@@ -110,26 +123,22 @@ class _Pls:
         self.diag2 = all(tms[i].k == 1 for i in rest)
         if self.diag2:  # Lambda_2 diagonal: theta index per column, in column order
             self.lind = self.lind[np.argsort(self.li, kind="stable")]
-        self.i1 = offs[self.t1] if self.t1 is not None else None
-        self.zyx1 = np.column_stack([self.z1X, self.z1y])
-        self.zyx2 = np.column_stack([self.z2X, self.z2y])
-        # K(w) = C21 diag(w) C21' as one sparse mat-vec: each column j of C21 adds w_j * c_j c_j'
-        if self.c21 is not None:
-            csc = self.c21.tocsc()
-            csc.sort_indices()
-            rows_, cols_, vals_ = [], [], []
-            for j in range(self.q1):
-                lo, hi = csc.indptr[j], csc.indptr[j + 1]
-                r_, v_ = csc.indices[lo:hi], csc.data[lo:hi]
-                rows_.append((r_[:, None] * q2 + r_[None, :]).ravel())
-                vals_.append(np.outer(v_, v_).ravel())
-                cols_.append(np.full(len(r_) ** 2, j))
-            self.kmap = sparse.csr_matrix(
-                (np.concatenate(vals_), (np.concatenate(rows_), np.concatenate(cols_))), shape=(q2 * q2, self.q1)
-            )
-        else:
-            self.kmap = None
-        self.nested = self._nested_blocks(tms, rest, col_off, factors) if factors and self.q1 and rest else None
+
+    def _kmap(self) -> sparse.csr_matrix:
+        """K(w) = C21 diag(w) C21' as one sparse mat-vec: each column j of C21 adds w_j * c_j c_j'."""
+        q2 = self.q2
+        csc = self.c21.tocsc()
+        csc.sort_indices()
+        rows_, cols_, vals_ = [], [], []
+        for j in range(self.q1):
+            lo, hi = csc.indptr[j], csc.indptr[j + 1]
+            r_, v_ = csc.indices[lo:hi], csc.data[lo:hi]
+            rows_.append((r_[:, None] * q2 + r_[None, :]).ravel())
+            vals_.append(np.outer(v_, v_).ravel())
+            cols_.append(np.full(len(r_) ** 2, j))
+        return sparse.csr_matrix(
+            (np.concatenate(vals_), (np.concatenate(rows_), np.concatenate(cols_))), shape=(q2 * q2, self.q1)
+        )
 
     def _nested_blocks(
         self, tms: list[_TermMatrix], rest: list[int], col_off: dict[int, int], factors: dict[str, np.ndarray]
