@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import harness_stats
+import pytest
 
 PACKAGE = Path(harness_stats.__file__).parent
 ENGINE = PACKAGE / "mixedmodels"
@@ -49,6 +50,7 @@ def test_the_engine_imports_only_itself_and_the_numeric_stack():
                 assert top in ENGINE_DEPENDENCIES or top in sys.stdlib_module_names, (path.name, module)
 
 
+@pytest.mark.stats
 def test_the_engine_fits_with_harness_and_the_rest_of_harness_stats_unimportable():
     code = """
 import sys
