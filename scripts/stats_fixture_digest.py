@@ -15,8 +15,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from harness_stats.mixedmodels.glmm import codes, fit_glmm, lrt, treatment_design
-from harness_stats.mixedmodels.lmm import fit_lmm
+from harness_stats.mixedmodels import codes, fit_glmm, fit_lmm, lrt, treatment_design
 from harness_stats.statistics.tier_lmm import tier_contrasts
 
 FIXTURES = Path(__file__).resolve().parents[1] / "tests" / "stats" / "fixtures"
