@@ -189,76 +189,16 @@ def _derivs(f: Any, x: np.ndarray, h: float = FD_STEP) -> tuple[np.ndarray, np.n
 
 def fit_glmm(y: Sequence[float], X: np.ndarray, terms: Sequence[str], factors: Mapping[str, Sequence[int]]) -> GlmmFit:
     """Laplace fit of ``y ~ X + (1|factor) ...`` (binomial, logit); ``factors`` maps a name to integer codes."""
-    from scipy import optimize
-
     prob = _Problem(np.asarray(y), np.asarray(X), {k: np.asarray(v) for k, v in factors.items()})
     k = len(prob.names)
     doubtful: list[str] = []
-    notes: list[str] = []
-
-    # stage 1: theta only, beta inside PIRLS
-    s1 = optimize.minimize(
-        lambda t: prob.joint(t)[0], np.ones(k), method="L-BFGS-B", bounds=[(0, None)] * k, options={"ftol": 1e-12}
-    )
-    theta0 = np.maximum(s1.x, 0.0)
-    beta0 = prob.joint(theta0)[1]
-
-    # stage 2: (theta, beta) on the Laplace deviance, central-difference gradients
-    def dev(x: np.ndarray) -> float:
-        return prob.laplace(np.maximum(x[:k], 0.0), x[k:])
-
-    def grad(x: np.ndarray, h: float = 1e-6) -> np.ndarray:
-        g = np.zeros_like(x)
-        for i in range(len(x)):
-            e = np.zeros_like(x)
-            e[i] = h
-            lo = x - e
-            lo[:k] = np.maximum(lo[:k], 0.0)
-            g[i] = (dev(x + e) - dev(lo)) / (x[i] + h - lo[i])
-        return g
-
-    x0 = np.r_[theta0, beta0]
-    bounds = [(0, None)] * k + [(None, None)] * prob.p
-    s2 = optimize.minimize(
-        dev, x0, jac=grad, method="L-BFGS-B", bounds=bounds, options={"ftol": 1e-15, "gtol": 1e-8, "maxiter": 2000}
-    )
-    x = s2.x.copy()
-    x[:k] = np.maximum(x[:k], 0.0)
+    x, dev, s2 = _optimize(prob)
     deviance = dev(x)
     converged = bool(s2.success) or s2.status == 2  # status 2: no further progress possible at machine precision
     if not converged:
         doubtful.append(f"the optimizer stopped without converging ({s2.message})")
-
-    # lme4's checks on the free parameters (thetas on the boundary are held at 0)
-    free = [i for i in range(k + prob.p) if i >= k or x[i] > 1e-4]
-    boundary = [prob.names[i] for i in range(k) if i not in free]
-    for name in boundary:
-        notes.append(f"the {name} random-effect SD is estimated at 0 (boundary, singular fit); it is kept, not dropped")
-
-    def dev_free(z: np.ndarray) -> float:
-        full = x.copy()
-        full[free] = z
-        return dev(full)
-
-    g, H = _derivs(dev_free, x[free])
-    H = (H + H.T) / 2
-    eig = np.linalg.eigvalsh(H)
-    vcov = np.full((prob.p, prob.p), np.nan)
-    if eig.min() <= 0:
-        doubtful.append("the Hessian of the deviance is not positive definite (degenerate optimum)")
-    else:
-        scaled = np.linalg.solve(np.linalg.cholesky(H), g)
-        if np.max(np.abs(scaled)) > GRAD_TOL:
-            doubtful.append(
-                f"the scaled gradient at the optimum is {np.max(np.abs(scaled)):.2g} > {GRAD_TOL} (not at an optimum)"
-            )
-        if eig.max() / eig.min() > 1e8:
-            doubtful.append(
-                f"the Hessian is nearly singular (eigenvalue ratio {eig.max() / eig.min():.2g}): "
-                "parameters not identified"
-            )
-        nb = len(free) - prob.p
-        vcov = 2 * np.linalg.inv(H)[nb:, nb:]
+    vcov, problems, notes = _check(prob, x, dev)
+    doubtful += problems
     beta = x[k:]
     se = np.sqrt(np.where(np.diag(vcov) > 0, np.diag(vcov), np.nan))
     far = [t for t, b, s in zip(terms, beta, se) if abs(b) > SEPARATION_LOGIT or not s < SEPARATION_LOGIT]
@@ -282,6 +222,79 @@ def fit_glmm(y: Sequence[float], X: np.ndarray, terms: Sequence[str], factors: M
         notes=notes,
         evaluations=prob.evaluations,
     )
+
+
+def _optimize(prob: _Problem) -> tuple[np.ndarray, Any, Any]:
+    """lme4's two stages: theta with beta inside PIRLS, then (theta, beta) on the Laplace deviance with
+    central-difference gradients. Returns the optimum (thetas held >= 0), the deviance function and the
+    second stage's result."""
+    from scipy import optimize
+
+    k = len(prob.names)
+    s1 = optimize.minimize(
+        lambda t: prob.joint(t)[0], np.ones(k), method="L-BFGS-B", bounds=[(0, None)] * k, options={"ftol": 1e-12}
+    )
+    theta0 = np.maximum(s1.x, 0.0)
+    beta0 = prob.joint(theta0)[1]
+
+    def dev(x: np.ndarray) -> float:
+        return prob.laplace(np.maximum(x[:k], 0.0), x[k:])
+
+    def grad(x: np.ndarray, h: float = 1e-6) -> np.ndarray:
+        g = np.zeros_like(x)
+        for i in range(len(x)):
+            e = np.zeros_like(x)
+            e[i] = h
+            lo = x - e
+            lo[:k] = np.maximum(lo[:k], 0.0)
+            g[i] = (dev(x + e) - dev(lo)) / (x[i] + h - lo[i])
+        return g
+
+    x0 = np.r_[theta0, beta0]
+    bounds = [(0, None)] * k + [(None, None)] * prob.p
+    s2 = optimize.minimize(
+        dev, x0, jac=grad, method="L-BFGS-B", bounds=bounds, options={"ftol": 1e-15, "gtol": 1e-8, "maxiter": 2000}
+    )
+    x = s2.x.copy()
+    x[:k] = np.maximum(x[:k], 0.0)
+    return x, dev, s2
+
+
+def _check(prob: _Problem, x: np.ndarray, dev: Any) -> tuple[np.ndarray, list[str], list[str]]:
+    """lme4's checks on the free parameters (thetas on the boundary are held at 0): (cov(beta), what makes
+    the fit doubtful, notes on boundary SDs)."""
+    k = len(prob.names)
+    doubtful: list[str] = []
+    free = [i for i in range(k + prob.p) if i >= k or x[i] > 1e-4]
+    boundary = [prob.names[i] for i in range(k) if i not in free]
+    notes = [
+        f"the {name} random-effect SD is estimated at 0 (boundary, singular fit); it is kept, not dropped"
+        for name in boundary
+    ]
+
+    def dev_free(z: np.ndarray) -> float:
+        full = x.copy()
+        full[free] = z
+        return dev(full)
+
+    g, H = _derivs(dev_free, x[free])
+    H = (H + H.T) / 2
+    eig = np.linalg.eigvalsh(H)
+    vcov = np.full((prob.p, prob.p), np.nan)
+    if eig.min() <= 0:
+        doubtful.append("the Hessian of the deviance is not positive definite (degenerate optimum)")
+        return vcov, doubtful, notes
+    scaled = np.linalg.solve(np.linalg.cholesky(H), g)
+    if np.max(np.abs(scaled)) > GRAD_TOL:
+        doubtful.append(
+            f"the scaled gradient at the optimum is {np.max(np.abs(scaled)):.2g} > {GRAD_TOL} (not at an optimum)"
+        )
+    if eig.max() / eig.min() > 1e8:
+        doubtful.append(
+            f"the Hessian is nearly singular (eigenvalue ratio {eig.max() / eig.min():.2g}): parameters not identified"
+        )
+    nb = len(free) - prob.p
+    return 2 * np.linalg.inv(H)[nb:, nb:], doubtful, notes
 
 
 def treatment_design(df: Any, formula_rhs: str) -> tuple[np.ndarray, list[str]]:
