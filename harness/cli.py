@@ -22,6 +22,7 @@ from .choices import split_csv, unknown
 from .context import make_context
 from .declared import declare_models
 from .plugins import PluginError, PluginHost, strict_from_env
+from .run_options import RunOptions, parse_batch_size
 from .stat_failures import check_failed
 from .suite import DEFAULT_SUITE, Suite, load_suite
 from .types import Context, HarnessError
@@ -49,12 +50,11 @@ class CliState:
         section: str,
         name: str,
         suite: Suite | None = None,
-        device: str = "auto",
-        batch_size: int | str = "auto",
-        train_missing: bool = False,
+        run: RunOptions | None = None,
         cache: Any = None,
-        dtype: str = "auto",
     ) -> Context:
+        """The Context a run would give ``name`` of ``section`` (a model, source ...): the suite's options,
+        ``run``'s settings (default: ``RunOptions.resolve()``), the default store unless ``cache``."""
         registry = self.host.registries.get(section, {})
         if name not in registry:
             raise unknown(section.rstrip("s"), name, registry)
@@ -63,17 +63,7 @@ class CliState:
             from .store import Store
 
             cache = Store(default_store_path())
-        return make_context(
-            self.host,
-            suite,
-            section,
-            name,
-            cache=cache,
-            device=device,
-            dtype=dtype,
-            batch_size=batch_size,
-            train_missing=train_missing,
-        )
+        return make_context(self.host, suite, section, name, run, cache=cache)
 
 
 def one_line_usage(exc: click.UsageError) -> OneLineError:
@@ -427,44 +417,37 @@ def build_cli(host: PluginHost) -> click.Group:
         **executor_settings,
     ) -> None:
         """Run the cross product model x (source, language) x scorer, then statistics and the report."""
-        from .orchestrate import execute_run
+        from .orchestrate import RunRequest, execute_run
 
         if as_json and not dry_run:
             raise HarnessError("--json goes with --dry-run (a run writes its results to the run directory)")
-        bs: int | str
-        if batch_size == "auto":
-            bs = "auto"
-        else:
-            try:
-                bs = int(batch_size)
-                if bs < 1:
-                    raise ValueError
-            except ValueError:
-                raise HarnessError(f"--batch-size must be a positive integer or 'auto', got {batch_size!r}") from None
-        execute_run(
-            state.host,
+        given = click.get_current_context().get_parameter_source
+        default = click.core.ParameterSource.DEFAULT
+        request = RunRequest(
             suite_name=suite_name,
             models=models,
             langs=langs,
             sources=sources,
             scorers=scorers,
             stats=stat_names,
-            sets=list(sets),
-            limit=limit,
-            batch_size=bs,
-            device=device,
-            dtype=dtype,
+            sets=tuple(sets),
             out=out,
             store_path=store_path,
-            train_missing=train_missing,
             dry_run=dry_run,
-            progress=not no_progress,
-            rehearse=rehearse,
             as_json=as_json,
-            argv=["harness", *sys.argv[1:]],
+            rehearse=rehearse,
+            progress=not no_progress,
             executor=executor,
             executor_settings=executor_settings,
+            argv=("harness", *sys.argv[1:]),
+            # --device and --batch-size left at their defaults take the suite's keys of the same names
+            device=None if given("device") == default else device,
+            dtype=dtype,
+            batch_size=None if given("batch_size") == default else parse_batch_size(batch_size),
+            train_missing=train_missing,
+            limit=limit,
         )
+        execute_run(state.host, request)
 
     for ex_name, ex in sorted(host.executors.items()):  # --NAME-OPTION flags of executor plugins
         for opt, help_text in ex.cli_options.items():

@@ -17,7 +17,6 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from harness.devices import resolve_device
 from harness.fingerprint import digest
 from harness.types import Context, HarnessError, LoadedScorer, ScoreOutput, Scorer, ScoreRequest
 
@@ -59,7 +58,7 @@ def load_causal_lm(
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    device = resolve_device(ctx.device)
+    device = ctx.device
     kwargs: dict[str, Any] = {"trust_remote_code": bool(options.get("trust_remote_code", False))}
     if resolved.revision:
         kwargs["revision"] = resolved.revision

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness.devices import resolve_device
 from harness.types import Context, HarnessError
 
 
@@ -27,7 +26,7 @@ def load_checkpoint(name: str, model_id: str, revision: str, ctx: Context) -> tu
         raise HarnessError(
             f"translator {name}: cannot load {model_id} (offline or not downloaded?): {first[:160]}"
         ) from exc
-    model.to(resolve_device(ctx.device)).eval()
+    model.to(ctx.device).eval()
     return tok, model
 
 
