@@ -1,4 +1,4 @@
-"""bf16 against fp32, side by side in one run (issue 16): generation and reward scoring.
+"""bf16 against fp32, side by side in one run: generation and reward scoring.
 
 Generation: the harness path (Runner -> plugin ``generate`` -> store, the harness's own batch
 size) on ``opt-350m-random`` loaded once in fp32 and once in bf16 (``--dtype bf16``), the two
@@ -155,7 +155,7 @@ def bf16_parts(parts: list[str], quick: bool, device: str, repeats: int | None) 
 
 
 def issue16_keys(details: dict[str, Any]) -> dict[str, Any]:
-    """The headline keys of issue 16 (None where the part did not run)."""
+    """The headline keys of the bf16 and generation parts (None where the part did not run)."""
     gen, score = details.get("bf16_generation", {}), details.get("bf16_scoring", {})
     big = details.get("generation_350m", {})
     return {

@@ -1,4 +1,4 @@
-"""The fault-injection suite (issue 17): a fault is survived, or reported in one line that names the
+"""The fault-injection suite: a fault is survived, or reported in one line that names the
 file and what to do; a re-run always repairs the outputs, byte for byte.
 
 Every trial compares with one clean reference run of the fake suite: the tidy table (JSONL and
