@@ -9,12 +9,12 @@ for tests of the loading code that hold on any subset.
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from chromium import CHROMIUM_ARGS, chromium_path  # benchmarks/, on pytest's pythonpath
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("HARNESS_DATA_DIR") or REPO.parent / "shared" / "data").expanduser()
@@ -70,24 +70,7 @@ def repo_root() -> Path:
 # ------------------------------------------------------------------ a real browser (report tests)
 # Chromium is Debian's (/usr/bin/chromium, or $HARNESS_CHROMIUM), driven by Playwright; Playwright's own
 # browser download is never used. Tests that need it skip, saying why, only when either is truly absent
-# (.ci/run installs both).
-
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--headless",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-
-def chromium_path() -> str | None:
-    for candidate in (os.environ.get("HARNESS_CHROMIUM"), "/usr/bin/chromium", shutil.which("chromium")):
-        if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):
-            return candidate
-    return None
+# (.ci/run installs both). The launch itself is benchmarks/chromium.py, shared with the browser benchmark.
 
 
 @pytest.fixture(scope="session")
