@@ -6,6 +6,7 @@ through ``load_checkpoint``: one place turns an offline hub or a missing file in
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from harness.types import Context, HarnessError
@@ -28,6 +29,15 @@ def load_checkpoint(name: str, model_id: str, revision: str, ctx: Context) -> tu
         ) from exc
     model.to(ctx.device).eval()
     return tok, model
+
+
+def language_code(name: str, codes: Mapping[str, str], lang: str) -> str:
+    """Translator ``name``'s code for ``lang``; a language it does not cover is one line with "did you mean"."""
+    if lang not in codes:
+        from harness.choices import unknown
+
+        raise unknown(f"language for translator {name}:", lang, codes)
+    return codes[lang]
 
 
 def token_id(tok: Any, token: str, name: str, lang: str) -> int:

@@ -96,7 +96,7 @@ class M2M100Translator(Translator):
         return digest(self.name, o["model"], o["revision"], o["max_new_tokens"], o["num_beams"], o["max_length"])
 
     def load(self, ctx: Context) -> LoadedTranslator:
-        from .nllb import NLLB_CODES
+        from .flores_codes import NLLB_CODES
         from .seq2seq_hub import load_checkpoint
 
         o = self.opts(ctx)
