@@ -6,7 +6,7 @@ from typing import Any
 
 from .paths import data_dir, harness_home
 from .plugins import PluginHost
-from .run_options import RunOptions
+from .run_options import RunOptions, run_options
 from .suite import Suite
 from .types import RESOURCE_KEYS, Cache, Context, GenerationSettings, HarnessError
 
@@ -36,10 +36,12 @@ def make_context(
     run: RunOptions | None = None,
     *,
     cache: Cache | None = None,
+    **settings: Any,
 ) -> Context:
     """Options are the object's ``default_options`` overlaid by the suite's ``[section.name]`` table;
-    ``run`` holds the run-wide settings, already resolved (default: ``RunOptions.resolve()``)."""
-    run = run if run is not None else RunOptions.resolve()
+    ``run`` holds the run-wide settings, already resolved. A script that builds one context by hand
+    (a benchmark) may pass ``RunOptions.resolve``'s keywords (``device=``, ``batch_size=`` ...) instead."""
+    run = run_options(run, settings)
     obj: Any = host.registries.get(section, {}).get(name)
     options = dict(getattr(obj, "default_options", {}) or {})
     if suite is not None:

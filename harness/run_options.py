@@ -89,3 +89,10 @@ class RunOptions:
         if batch_size is None:
             batch_size = parse_batch_size(data.get("batch_size", "auto"), "suite key batch_size")
         return cls.resolve(device=device, batch_size=batch_size, **rest)
+
+
+def run_options(run: RunOptions | None, settings: Mapping[str, Any]) -> RunOptions:
+    """``run``, or one resolved from ``settings`` (``RunOptions.resolve``'s keywords); never both."""
+    if run is not None and settings:
+        raise TypeError(f"give RunOptions or its settings, not both (got {', '.join(sorted(settings))})")
+    return run if run is not None else RunOptions.resolve(**settings)

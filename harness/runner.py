@@ -23,7 +23,7 @@ from .executors import BarProgress, LocalExecutor, resources_of
 from .plan import Plan, first_per_kind
 from .plugin_errors import plugin_frame
 from .plugins import PluginHost
-from .run_options import RunOptions
+from .run_options import RunOptions, run_options
 from .store import Store, generation_key, score_key
 from .translation import planned_translations, release_translators
 from .types import Context, Executor, HarnessError, Prompt, ScoreRequest, WorkUnit, batches_of
@@ -68,9 +68,12 @@ class Runner:
         *,
         executor: Executor | None = None,
         progress: bool = True,
+        **settings: Any,
     ) -> None:
+        """``options``: the run's settings (or ``RunOptions.resolve``'s keywords, for a script that builds a
+        runner by hand)."""
         self.host, self.plan, self.store = host, plan, store
-        self.options = options if options is not None else RunOptions.resolve()
+        self.options = run_options(options, settings)
         self.limit, self.log = self.options.limit, self.options.log
         self.executor = executor or LocalExecutor()
         self.show_progress = progress

@@ -46,3 +46,15 @@ def test_the_device_is_resolved_once_and_the_request_kept(monkeypatch):
     run = RunOptions.resolve(device="auto", dtype="auto", batch_size="4", limit=2)
     assert (run.requested_device, run.device, run.requested_dtype, run.dtype) == ("auto", "cpu", "auto", "float32")
     assert (run.batch_size, run.limit, run.train_missing) == (4, 2, False)
+
+
+def test_a_script_may_give_the_settings_as_keywords_but_not_both():
+    from harness.context import make_context
+    from harness.plugins import PluginHost
+
+    host = PluginHost(entry_points=False, modules=[])
+    by_hand = make_context(host, None, "models", "x", device="cpu", batch_size=2, limit=3)
+    from_object = make_context(host, None, "models", "x", RunOptions.resolve(device="cpu", batch_size=2, limit=3))
+    assert (by_hand.device, by_hand.batch_size, by_hand.limit) == (from_object.device, 2, 3)
+    with pytest.raises(TypeError, match="not both"):
+        make_context(host, None, "models", "x", RunOptions.resolve(), device="cpu")
