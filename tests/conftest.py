@@ -30,6 +30,18 @@ os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 
+#: every test in these folders carries the marker, so `-m "not stats"` leaves out what needs the `stats` extra
+FOLDER_MARKERS = {"stats": "stats"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        parts = Path(str(item.path)).relative_to(REPO / "tests").parts
+        marker = FOLDER_MARKERS.get(parts[0]) if len(parts) > 1 else None
+        if marker:
+            item.add_marker(marker)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def harness_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One HARNESS_HOME per test session, so tiny models are built once and never touch ~/.cache."""
