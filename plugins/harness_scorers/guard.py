@@ -252,6 +252,9 @@ class FormatGuardScorer(GuardScorer):
 
     formats: Mapping[str, Any] = {}
 
+    def __init__(self, name: str, model: str, fmt: str, description: str, **defaults: Any) -> None:
+        super().__init__(name, description, model=model, format=fmt, **defaults)
+
     def check_options(self, options: Mapping[str, Any]) -> None:
         super().check_options(options)
         check_choice(self.name, "format", options.get("format"), sorted(self.formats))
@@ -268,9 +271,9 @@ class GenerativeGuardScorer(FormatGuardScorer):
     def __init__(self, name: str, model: str, fmt: str, description: str = "", **defaults: Any) -> None:
         super().__init__(
             name,
+            model,
+            fmt,
             description or f"P(unsafe) from the first answer token of {model} ({fmt} format)",
-            model=model,
-            format=fmt,
             category_tokens=12,
             **({"controversial": "unsafe"} if fmt == "qwen3guard" else {}),
             **defaults,

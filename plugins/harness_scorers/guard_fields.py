@@ -232,14 +232,8 @@ class FieldsGuardScorer(FormatGuardScorer):
     formats = FIELD_FORMATS
 
     def __init__(self, name: str, model: str, fmt: str, description: str = "", **defaults: Any) -> None:
-        super().__init__(
-            name,
-            description or f"P(harmful response = yes) from {model}'s answer lines ({fmt} format)",
-            model=model,
-            format=fmt,
-            line_tokens=16,
-            **defaults,
-        )
+        description = description or f"P(harmful response = yes) from {model}'s answer lines ({fmt} format)"
+        super().__init__(name, model, fmt, description, line_tokens=16, **defaults)
 
     def fingerprint_parts(self, ctx: Context) -> dict[str, Any]:
         fmt = self.format_of(self.options(ctx))
