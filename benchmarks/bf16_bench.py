@@ -1,4 +1,4 @@
-"""bf16 against fp32, side by side in one run (issue 16): generation and reward scoring.
+"""bf16 against fp32, side by side in one run: generation and reward scoring.
 
 Generation: the harness path (Runner -> plugin ``generate`` -> store, the harness's own batch
 size) on ``opt-350m-random`` loaded once in fp32 and once in bf16 (``--dtype bf16``), the two
@@ -23,6 +23,7 @@ def run_bf16_generation(host: Any, spec: Any, device: str) -> dict[str, Any]:
 
     from harness.context import make_context
     from harness.dtypes import cpu_half_support
+    from harness.run_options import RunOptions
 
     suite = bench_suite(spec)
     plan = bench_plan(host, suite, spec)
@@ -30,8 +31,8 @@ def run_bf16_generation(host: Any, spec: Any, device: str) -> dict[str, Any]:
     loaded: dict[str, _TimedLoaded] = {}
     load_s: dict[str, float] = {}
     for dtype in ("float32", "bfloat16"):
-        ctx = make_context(host, suite, "models", spec.model, device=device, dtype=dtype, batch_size=spec.batch_size,
-                           log=lambda m: None)
+        run = RunOptions.resolve(device=device, dtype=dtype, batch_size=spec.batch_size, log=lambda m: None)
+        ctx = make_context(host, suite, "models", spec.model, run)
         log(f"bf16 generation: loading {spec.model} in {dtype}")
         load_s[dtype], inner = timed(lambda ctx=ctx: variant.load(ctx), device)
         loaded[dtype] = _TimedLoaded(inner)
@@ -76,10 +77,11 @@ def run_bf16_generation(host: Any, spec: Any, device: str) -> dict[str, Any]:
 
 
 def _prompts(host: Any, plan: Any, spec: Any) -> list[Any]:
+    from harness.run_options import RunOptions
     from harness.runner import Runner
     from harness.store import Store
 
-    return Runner(host, plan, Store(":memory:"), limit=spec.per_kind, progress=False).all_prompts()
+    return Runner(host, plan, Store(":memory:"), RunOptions.resolve(limit=spec.per_kind), progress=False).all_prompts()
 
 
 def run_bf16_scoring(device: str, quick: bool = False) -> dict[str, Any]:
@@ -155,7 +157,7 @@ def bf16_parts(parts: list[str], quick: bool, device: str, repeats: int | None) 
 
 
 def issue16_keys(details: dict[str, Any]) -> dict[str, Any]:
-    """The headline keys of issue 16 (None where the part did not run)."""
+    """The headline keys of the bf16 and generation parts (None where the part did not run)."""
     gen, score = details.get("bf16_generation", {}), details.get("bf16_scoring", {})
     big = details.get("generation_350m", {})
     return {

@@ -1,4 +1,4 @@
-"""The runner's own cost per row, with a model and a scorer that cost nothing (issue 16, item 5).
+"""The runner's own cost per row, with a model and a scorer that cost nothing.
 
 The fake suite (``tasks/_fake.toml`` with the fake plugin of ``tests/core``) is run in-process
 at about 1,000, 10,000 and 40,000 rows in a fresh ``HARNESS_HOME``: planning, generation and

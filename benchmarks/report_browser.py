@@ -2,7 +2,7 @@
 
     python benchmarks/report_browser.py [--json] [--repeats 5]
 
-Two synthetic tidy tables (tests/report/synth.py, texts of realistic length): the study's real shape,
+Two synthetic tidy tables (synthetic_report.py, texts of realistic length): the study's real shape,
 33 languages x 4 variants x 120 prompts with three scorers (39,600 table rows, 15,840 samples), and a
 worst case of 40,000 samples (60,000 rows). For each: the time to write the report, the sizes of
 report.html and samples.js, and in the browser the first contentful paint, the time until the first
@@ -15,7 +15,6 @@ covers; the search input waits 120 ms for typing to pause, which only ``wall_ms`
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import statistics
 import sys
@@ -24,20 +23,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(REPO), str(REPO / "tests" / "report")]
+import synthetic_report as synth
+from chromium import CHROMIUM_ARGS, chromium_path
+from common import log
+from sample_browser_ui import choose
 
-import synth  # noqa: E402
-from common import log  # noqa: E402
-from ui import choose  # noqa: E402
-
-# the browser launch of the tests (tests/conftest.py), not a copy of it
-_spec = importlib.util.spec_from_file_location("harness_tests_conftest", REPO / "tests" / "conftest.py")
-_tests = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(_tests)
-CHROMIUM_ARGS, chromium_path = _tests.CHROMIUM_ARGS, _tests.chromium_path
-
-from harness.report import write_report  # noqa: E402
+from harness.report import write_report
 
 SHAPES = {
     # the xtreme-r study: 33 languages, 4 variants, 100+ prompts, 3 scorers (fidelity scores one source)

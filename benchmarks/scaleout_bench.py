@@ -73,7 +73,7 @@ def _env(home: Path, threads: int, **extra: str) -> dict[str, str]:
 
 
 def overhead(root: Path, threads: int, repeats: int, quick: bool) -> dict[str, Any]:
-    from harness_ray.localcluster import LocalCluster
+    from localcluster import LocalCluster
 
     home = root / "home"
     args = [*DEMO, *WHOLE_MACHINE, *(["--limit", "2", "--set", "generation.max_new_tokens=8"] if quick else [])]
@@ -112,7 +112,7 @@ def overhead(root: Path, threads: int, repeats: int, quick: bool) -> dict[str, A
 
 
 def replicas(root: Path, slow: float) -> dict[str, Any]:
-    from harness_ray.localcluster import LocalCluster
+    from localcluster import LocalCluster
 
     fake_env = {
         "PYTHONPATH": os.pathsep.join([str(REPO / "tests" / "core"), os.environ.get("PYTHONPATH", "")]),

@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Callable
 from typing import Any
 
-from .devices import check_device, resolve_device
-from .dtypes import run_dtype
 from .paths import data_dir, harness_home
 from .plugins import PluginHost
+from .run_options import RunOptions, run_options
 from .suite import Suite
 from .types import RESOURCE_KEYS, Cache, Context, GenerationSettings, HarnessError
-
-
-def _stderr(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
 
 
 def generation_settings(suite: Suite | None) -> GenerationSettings:
@@ -40,39 +33,36 @@ def make_context(
     suite: Suite | None,
     section: str,
     name: str,
+    run: RunOptions | None = None,
     *,
     cache: Cache | None = None,
-    device: str = "auto",
-    dtype: str = "auto",
-    batch_size: int | str = "auto",
-    train_missing: bool = False,
-    log: Callable[[str], None] = _stderr,
-    limit: int | None = None,
+    **settings: Any,
 ) -> Context:
-    """Options are the object's ``default_options`` overlaid by the suite's ``[section.name]`` table."""
-    check_device(device)
+    """Options are the object's ``default_options`` overlaid by the suite's ``[section.name]`` table;
+    ``run`` holds the run-wide settings, already resolved. A script that builds one context by hand
+    (a benchmark) may pass ``RunOptions.resolve``'s keywords (``device=``, ``batch_size=`` ...) instead."""
+    run = run_options(run, settings)
     obj: Any = host.registries.get(section, {}).get(name)
     options = dict(getattr(obj, "default_options", {}) or {})
     if suite is not None:
         options.update(suite.options(section, name))
     options, resources = split_resources(options)
     data = suite.data if suite else {}
-    concrete = resolve_device(device)
     return Context(
         options=options,
         resources=resources,
         generation=generation_settings(suite),
-        device=concrete,
-        dtype=run_dtype(dtype, concrete),
-        batch_size=batch_size,
+        device=run.device,
+        dtype=run.dtype,
+        batch_size=run.batch_size,
         seed=int(data.get("seed", 0)),
         home=harness_home(),
         data_dir=data_dir(data.get("data_dir")),
-        train_missing=train_missing or bool(data.get("train_missing", False)),
+        train_missing=run.train_missing or bool(data.get("train_missing", False)),
         cache=cache,
-        log=log,
+        log=run.log,
         translators=host.translators,
         languages=host.languages,
         config=data,
-        limit=limit,
+        limit=run.limit,
     )

@@ -155,8 +155,9 @@ def harness_register_executors(register: Register) -> None:
 def harness_register_commands(cli: Any) -> None:
     """Add CLI commands: ``cli`` is the root ``click.Group``; call ``cli.add_command(cmd)``.
 
-    Commands receive the shared ``harness.cli.CliState`` (plugin host, resolved
-    paths) through ``click.pass_obj``. Called once per command line, after the core's
+    Commands receive the shared ``harness.cli.CliState`` (``host``, ``load_suite``, and
+    ``context(section, name, suite, run)`` with ``run`` a ``harness.run_options.RunOptions``)
+    through ``click.pass_obj``. Called once per command line, after the core's
     commands exist; a name already taken keeps its first owner. Returns nothing.
 
     Example::

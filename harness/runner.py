@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import math
 import os
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -24,6 +23,7 @@ from .executors import BarProgress, LocalExecutor, resources_of
 from .plan import Plan, first_per_kind
 from .plugin_errors import plugin_frame
 from .plugins import PluginHost
+from .run_options import RunOptions, run_options
 from .store import Store, generation_key, score_key
 from .translation import planned_translations, release_translators
 from .types import Context, Executor, HarnessError, Prompt, ScoreRequest, WorkUnit, batches_of
@@ -64,23 +64,19 @@ class Runner:
         host: PluginHost,
         plan: Plan,
         store: Store,
+        options: RunOptions | None = None,
         *,
-        device: str = "auto",
-        dtype: str = "auto",
-        batch_size: int | str = "auto",
-        train_missing: bool = False,
-        limit: int | None = None,
         executor: Executor | None = None,
         progress: bool = True,
-        log: Callable[[str], None] | None = None,
+        **settings: Any,
     ) -> None:
+        """``options``: the run's settings (or ``RunOptions.resolve``'s keywords, for a script that builds a
+        runner by hand)."""
         self.host, self.plan, self.store = host, plan, store
-        self.device, self.batch_size, self.train_missing = device, batch_size, train_missing
-        self.dtype = dtype
-        self.limit = limit
+        self.options = run_options(options, settings)
+        self.limit, self.log = self.options.limit, self.options.log
         self.executor = executor or LocalExecutor()
         self.show_progress = progress
-        self.log = log or (lambda m: print(m, file=sys.stderr, flush=True))
         self.stats = RunStats()
         self._prompts: dict[tuple[str, str], list[Prompt]] | None = None
         self._all: list[Prompt] | None = None
@@ -98,19 +94,7 @@ class Runner:
         self._checked = False
 
     def ctx(self, section: str, name: str) -> Context:
-        return make_context(
-            self.host,
-            self.plan.suite,
-            section,
-            name,
-            cache=self.store,
-            device=self.device,
-            dtype=self.dtype,
-            batch_size=self.batch_size,
-            train_missing=self.train_missing,
-            log=self.log,
-            limit=self.limit,
-        )
+        return make_context(self.host, self.plan.suite, section, name, self.options, cache=self.store)
 
     # ------------------------------------------------------------ inputs
 
@@ -295,7 +279,7 @@ class Runner:
         kind = "generate" if section == "models" else "score"
         obj = self.host.registries[section][name]
         ctx = self.ctx(section, name)
-        unit = WorkUnit(kind, name, obj, ctx, items, self.batch_size, resources_of(obj, ctx))
+        unit = WorkUnit(kind, name, obj, ctx, items, self.options.batch_size, resources_of(obj, ctx))
         loaded = self.stats.loaded_models if section == "models" else self.stats.loaded_scorers
         self.log(f"loading {section[:-1]} {name}")
         progress = BarProgress(len(items), f"{kind} {name}", self.show_progress, self.log, lambda: loaded.append(name))

@@ -9,12 +9,12 @@ for tests of the loading code that hold on any subset.
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from chromium import CHROMIUM_ARGS, chromium_path  # benchmarks/, on pytest's pythonpath
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("HARNESS_DATA_DIR") or REPO.parent / "shared" / "data").expanduser()
@@ -28,6 +28,18 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+#: every test in these folders carries the marker, so `-m "not stats"` leaves out what needs the `stats` extra
+FOLDER_MARKERS = {"stats": "stats"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        parts = Path(str(item.path)).relative_to(REPO / "tests").parts
+        marker = FOLDER_MARKERS.get(parts[0]) if len(parts) > 1 else None
+        if marker:
+            item.add_marker(marker)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -70,24 +82,7 @@ def repo_root() -> Path:
 # ------------------------------------------------------------------ a real browser (report tests)
 # Chromium is Debian's (/usr/bin/chromium, or $HARNESS_CHROMIUM), driven by Playwright; Playwright's own
 # browser download is never used. Tests that need it skip, saying why, only when either is truly absent
-# (.ci/run installs both).
-
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--headless",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-
-def chromium_path() -> str | None:
-    for candidate in (os.environ.get("HARNESS_CHROMIUM"), "/usr/bin/chromium", shutil.which("chromium")):
-        if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):
-            return candidate
-    return None
+# (.ci/run installs both). The launch itself is benchmarks/chromium.py, shared with the browser benchmark.
 
 
 @pytest.fixture(scope="session")

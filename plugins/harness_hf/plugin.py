@@ -8,8 +8,6 @@ from typing import Any
 from harness import hookimpl
 from harness.paths import tasks_dir
 
-SUFFIX = {"base": "", "sft": "-sft", "dpo": "-dpo", "sft+dpo": "-sft-dpo"}
-
 
 def families() -> list[str]:
     """Recipe files in tasks/recipes/, less the OPT plugin's own families."""
@@ -21,7 +19,7 @@ def families() -> list[str]:
 
 
 def variants() -> list[Any]:
-    from harness_opt.recipes import load_recipe_file
+    from harness_opt.recipes import family_variants, load_recipe_file
 
     from .architectures import ARCHITECTURES, tiny_family
     from .variants import HfFamilyVariant
@@ -32,12 +30,9 @@ def variants() -> list[Any]:
         base = recipe_file.get("base", "")
         what = f"tiny {recipe_file.get('tiny', {}).get('model_type')} built locally" if base == "tiny" else str(base)
         model_type = str(recipe_file.get("architecture", ""))
-        for recipe, suffix in SUFFIX.items():
-            desc = what if recipe == "base" else f"{what} + {recipe.upper()} (TRL, tasks/recipes/{family}.toml)"
-            variant = HfFamilyVariant(family + suffix, family, recipe, desc)
-            if base != "tiny":  # needs the hub or a folder: --rehearse runs the same recipe on a tiny family
-                variant.stand_in = tiny_family(model_type if model_type in ARCHITECTURES else "llama") + suffix
-            out.append(variant)
+        # a base from the hub or a folder: --rehearse runs the same recipe on a tiny family
+        stand_in = None if base == "tiny" else tiny_family(model_type if model_type in ARCHITECTURES else "llama")
+        out += family_variants(HfFamilyVariant, family, what, stand_in)
     from .random_variant import RandomLlamaVariant
 
     out.append(RandomLlamaVariant())

@@ -50,9 +50,7 @@ def run_facts(ctx: Context) -> list[Any]:
     """dtype, device and engine, as OPT's fingerprint has them."""
     from harness_opt.generation import generation_engine, model_dtype
 
-    from harness.devices import resolve_device
-
-    device = resolve_device(ctx.device)
+    device = ctx.device
     return [model_dtype(ctx), device, generation_engine(ctx, device)]
 
 

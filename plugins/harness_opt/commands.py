@@ -8,6 +8,7 @@ import time
 import click
 
 from harness.choices import unknown as unknown_name
+from harness.run_options import RunOptions
 from harness.types import HarnessError
 
 
@@ -25,12 +26,13 @@ def train(state, variants, suite_name, overrides, device, as_json) -> None:
     unknown = [v for v in variants if v not in state.host.models]
     if unknown:
         raise unknown_name("model variant", unknown[0], state.host.models)
+    run = RunOptions.resolve(device=device, train_missing=True)
     summary = []
     for name in variants:
         variant = state.host.models[name]
         if not hasattr(variant, "ensure_trained"):
             raise HarnessError(f"{name} is not trainable by `harness train` (plugin {variant.plugin or '?'})")
-        ctx = state.context("models", name, suite, device=device, train_missing=True)
+        ctx = state.context("models", name, suite, run)
         ctx.log = lambda msg: click.echo(msg, err=True)
         plan = variant.plan(ctx)
         if not plan.stages:

@@ -32,10 +32,9 @@ CHECKPOINT_DTYPE = "float16"
 def model_dtype(ctx: Context) -> str:
     """The variant's ``dtype`` option when set, else the run's ``--dtype``; ``auto``: fp32 on CPU,
     float16 (OPT's checkpoint dtype) on CUDA. Part of the fingerprint."""
-    from harness.devices import resolve_device
     from harness.dtypes import component_dtype
 
-    return component_dtype(ctx.options.get("dtype"), ctx.dtype, resolve_device(ctx.device), CHECKPOINT_DTYPE)
+    return component_dtype(ctx.options.get("dtype"), ctx.dtype, ctx.device, CHECKPOINT_DTYPE)
 
 
 def generation_engine(ctx: Context, device: str) -> str:

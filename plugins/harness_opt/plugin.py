@@ -12,21 +12,17 @@ FAMILIES = {
     "tiny-planted": "a tiny OPT trained on the planted demo (refusal pairs in high-resource languages only)",
     "tiny-planted-null": "the planted demo's null twin (refusal pairs in every language)",
 }
-SUFFIX = {"base": "", "sft": "-sft", "dpo": "-dpo", "sft+dpo": "-sft-dpo"}
 
 
 def variants() -> list[Any]:
     from .random_variant import RandomOptVariant
+    from .recipes import family_variants
     from .variants import OptVariant
 
     out: list[Any] = []
     for family, what in FAMILIES.items():
-        for recipe, suffix in SUFFIX.items():
-            desc = f"{what}" if recipe == "base" else f"{what} + {recipe.upper()} (TRL, tasks/recipes/{family}.toml)"
-            variant = OptVariant(family + suffix, family, recipe, desc)
-            if family == "opt-350m":  # needs the hub; --rehearse runs the same recipe on the tiny family
-                variant.stand_in = "tiny-opt" + suffix
-            out.append(variant)
+        # opt-350m needs the hub; --rehearse runs the same recipe on the tiny family
+        out += family_variants(OptVariant, family, what, "tiny-opt" if family == "opt-350m" else None)
     out.append(RandomOptVariant())
     return out
 

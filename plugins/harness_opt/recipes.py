@@ -9,7 +9,7 @@ from __future__ import annotations
 import copy
 import difflib
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,21 @@ else:  # pragma: no cover
 VARIANT_OPTIONS = ("checkpoint", "dtype", "engine", "trust_remote_code", "recipe", "tokenizer")
 #: Top-level recipe keys a suite may override.
 RECIPE_KEYS = ("base", "revision", "seed", "cpu_threads", "tiny", "data", "sft", "dpo")
+#: a family's four variants: recipe -> suffix of the variant's name
+SUFFIX = {"base": "", "sft": "-sft", "dpo": "-dpo", "sft+dpo": "-sft-dpo"}
+
+
+def family_variants(make: Callable[..., Any], family: str, what: str, stand_in: str | None = None) -> list[Any]:
+    """The base, SFT, DPO and SFT+DPO variants of one recipe family, ``make(name, family, recipe, description)``
+    each; ``stand_in``: the family whose same recipe stands in for these under ``--rehearse``."""
+    out = []
+    for recipe, suffix in SUFFIX.items():
+        desc = what if recipe == "base" else f"{what} + {recipe.upper()} (TRL, tasks/recipes/{family}.toml)"
+        variant = make(family + suffix, family, recipe, desc)
+        if stand_in:
+            variant.stand_in = stand_in + suffix
+        out.append(variant)
+    return out
 
 
 def recipe_path(name: str) -> Path:

@@ -133,13 +133,11 @@ class OptVariant(ModelVariant):
     # ------------------------------------------------------------------ contract
 
     def fingerprint(self, ctx: Context) -> str:
-        from harness.devices import resolve_device
-
         from .generation import generation_engine, model_dtype
 
         check_format(ctx.generation.prompt_format)
         plan = self.plan(ctx)
-        device = resolve_device(ctx.device)
+        device = ctx.device
         return digest(
             FORMAT_VERSION, self.name, self.family, self.recipe, plan.weights_identity,
             ctx.generation.as_dict(), model_dtype(ctx), device, generation_engine(ctx, device),
@@ -190,15 +188,13 @@ class OptVariant(ModelVariant):
         return plan.base.load_from
 
     def _train_stage(self, st: Stage, start: str, plan: Plan, ctx: Context) -> dict:
-        from harness.devices import resolve_device
-
         from .train_data import dpo_triples, load_pairs, sft_texts
         from .training import limit_threads, train_dpo, train_sft
 
         problem = availability(plan.recipe["data"], ctx.data_dir)
         if problem:
             raise HarnessError(problem)
-        device = resolve_device(ctx.device)
+        device = ctx.device
         if device == "cpu":
             limit_threads(int(plan.recipe.get("cpu_threads", 2)))
         ck.clear_temp(st.folder.parent)
@@ -242,13 +238,11 @@ def load_causal_lm(source: str, ctx: Context, info: dict[str, Any] | None = None
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from harness.devices import resolve_device
-
     from .generation import LoadedOpt, generation_engine, model_dtype
     from .training import quiet_libraries
 
     quiet_libraries()
-    device = resolve_device(ctx.device)
+    device = ctx.device
     dtype = getattr(torch, model_dtype(ctx))
     trust = bool(ctx.options.get("trust_remote_code", False))
     try:

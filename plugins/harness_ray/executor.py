@@ -266,15 +266,24 @@ class RayExecutor(Executor):
     # ------------------------------------------------------------ the run
 
     def execute(self, unit: WorkUnit, sink: Callable[..., None], progress: WorkProgress) -> None:
-        ray = self._connect()
+        _UnitRun(self, unit, sink, progress).run()
+
+
+class _UnitRun:
+    """One work unit on the cluster: the first replica loads and returns the batch plan, then the head of
+    the queue (longest batch first) goes to each free replica, and each finished future is committed."""
+
+    def __init__(self, ex: RayExecutor, unit: WorkUnit, sink: Callable[..., None], progress: WorkProgress) -> None:
+        self.ex, self.unit, self.sink, self.progress = ex, unit, sink, progress
+        self.ray = ray = ex._connect()
         from .replica import BufferedCache, worker_log
 
-        store_cache = unit.ctx.cache
+        self.store_cache = unit.ctx.cache
         shipped = replace(unit, ctx=replace(unit.ctx, cache=BufferedCache(), log=worker_log))
-        unit_ref = ray.put(shipped)
-        self._pool_for(unit)
-        limit = min(self._capacity(unit), self.max_replicas or sys.maxsize)
-        retryable = (
+        self.unit_ref = ray.put(shipped)
+        ex._pool_for(unit)
+        self.limit = min(ex._capacity(unit), ex.max_replicas or sys.maxsize)
+        self.retryable = (
             ray.exceptions.RayActorError,
             ray.exceptions.WorkerCrashedError,
             ray.exceptions.NodeDiedError,
@@ -282,119 +291,134 @@ class RayExecutor(Executor):
             ray.exceptions.OutOfMemoryError,
             ray.exceptions.LocalRayletDiedError,
         )
-
-        def commit_writes(writes: Mapping[str, Mapping[str, str]]) -> None:
-            for namespace, items in writes.items():
-                if store_cache is not None and items:
-                    store_cache.put_many(namespace, items)
-
-        def fail(rep: _Replica, exc: BaseException, what: str) -> HarnessError:
-            cause = getattr(exc, "cause", None) or exc
-            return HarnessError(
-                f"{unit.kind} {unit.component} (plugin {unit.plugin}) raised {what} on replica {rep.label}: "
-                f"{_first_line(cause)}"
-            )
-
-        plan: list[list[int]] | None = None
-        queue: collections.deque[int] = collections.deque()
-        attempts: collections.Counter[int] = collections.Counter()
-        setups: dict[Any, _Replica] = {}
-        inflight: dict[Any, _Replica] = {}
-        worked: dict[int, str] = {}  # replica id -> node id, for replicas that committed a batch
-        idle = list(self.pool.replicas)  # live actors from the previous unit of the same shape
-        for rep in idle:
+        self.plan: list[list[int]] | None = None
+        self.queue: collections.deque[int] = collections.deque()
+        self.attempts: collections.Counter[int] = collections.Counter()
+        self.setups: dict[Any, _Replica] = {}
+        self.inflight: dict[Any, _Replica] = {}
+        self.worked: dict[int, str] = {}  # replica id -> node id, for replicas that committed a batch
+        self.idle = list(ex.pool.replicas)  # live actors from the previous unit of the same shape
+        for rep in self.idle:
             rep.ready, rep.batch = False, None
         per_batch = unit.batch_size if isinstance(unit.batch_size, int) else 1
-        while len(idle) < min(limit, -(-unit.size // per_batch)):
-            idle.append(self._spawn(unit))  # processes start while the first replica loads
-        deaths_in_setup = 0
+        while len(self.idle) < min(self.limit, -(-unit.size // per_batch)):
+            self.idle.append(ex._spawn(unit))  # processes start while the first replica loads
+        self.deaths_in_setup = 0
 
-        def add_replica() -> None:
-            rep = idle.pop(0) if idle else self._spawn(unit)
-            rep.ready, rep.batch = False, None
-            setups[rep.handle.setup.remote(unit_ref, self.tasks_ref)] = rep
-
-        def wanted() -> int:
-            return min(limit, len(plan)) if plan is not None else 1
-
-        add_replica()  # the first loads alone: it returns the batch plan (and trains, if it must)
+    def run(self) -> None:
+        ex, unit = self.ex, self.unit
+        self._add_replica()  # the first loads alone: it returns the batch plan (and trains, if it must)
         waiting_since = time.monotonic()
-        while plan is None or queue or inflight:
-            if plan is not None:
-                for rep in [r for r in self.pool.replicas if r.ready and r.batch is None]:
-                    if not queue:
-                        break
-                    rep.batch = queue.popleft()
-                    inflight[rep.handle.run.remote(plan[rep.batch])] = rep
-                alive = sum(1 for r in self.pool.replicas if r.ready) + len(setups)
-                while alive < wanted() and (queue or plan is None):
-                    add_replica()
-                    alive += 1
-            if not setups and not inflight:
-                add_replica()
-            done, _ = ray.wait([*setups, *inflight], num_returns=1, timeout=WAIT_NOTICE_S)
+        while self.plan is None or self.queue or self.inflight:
+            self._dispatch()
+            done, _ = self.ray.wait([*self.setups, *self.inflight], num_returns=1, timeout=WAIT_NOTICE_S)
             if not done:
-                if not any(r.ready for r in self.pool.replicas) and time.monotonic() - waiting_since >= WAIT_NOTICE_S:
-                    self.log(
+                if not any(r.ready for r in ex.pool.replicas) and time.monotonic() - waiting_since >= WAIT_NOTICE_S:
+                    ex.log(
                         f"ray: waiting for the cluster to place a replica of {unit.component} "
-                        f"({self._describe(self._wants(unit.resources))})"
+                        f"({ex._describe(ex._wants(unit.resources))})"
                     )
                     waiting_since = time.monotonic()
                 continue
-            ref = done[0]
-            if ref in setups:
-                rep = setups.pop(ref)
-                try:
-                    info = ray.get(ref)
-                except retryable as exc:
-                    deaths_in_setup += 1
-                    self._drop(rep)
-                    self.log(f"ray: replica {rep.label} of {unit.component} died while loading ({_first_line(exc)})")
-                    if deaths_in_setup > MAX_ATTEMPTS * max(1, wanted()):
-                        raise HarnessError(
-                            f"{unit.component} (plugin {unit.plugin}): {deaths_in_setup} replicas died while "
-                            f"loading; last: {_first_line(exc)}"
-                        ) from None
-                    continue
-                except ray.exceptions.RayTaskError as exc:
-                    raise fail(rep, exc, "while loading") from None
-                except ray.exceptions.RayError as exc:  # runtime env setup, scheduling: not the plugin's
-                    msg = f"ray could not start a replica of {unit.component}: {_first_line(exc)}"
-                    raise HarnessError(msg) from None
-                rep.node, rep.node_id, rep.ready = self._node_ip(info["node_id"]), info["node_id"], True
-                commit_writes(info["writes"])
-                if plan is None:
-                    plan = info["batches"]
-                    queue.extend(range(len(plan)))
-                    progress.start()
-                continue
-            rep = inflight.pop(ref)
-            number = rep.batch
-            assert number is not None and plan is not None
-            try:
-                outputs, writes = ray.get(ref)
-            except retryable as exc:
-                attempts[number] += 1
-                self._drop(rep)
-                where = unit.describe_batch(plan[number], number + 1, len(plan))
-                if attempts[number] >= MAX_ATTEMPTS:
-                    raise HarnessError(
-                        f"{unit.kind} {unit.component} (plugin {unit.plugin}): {where} lost its replica "
-                        f"{attempts[number]} times; last: {_first_line(exc)}"
-                    ) from None
-                queue.appendleft(number)
-                self.log(f"ray: replica {rep.label} died ({_first_line(exc)}); {where} goes to another replica")
-                continue
-            except ray.exceptions.RayTaskError as exc:
-                raise fail(rep, exc, f"on {unit.describe_batch(plan[number], number + 1, len(plan))}") from None
-            except ray.exceptions.RayError as exc:
-                raise HarnessError(f"ray could not run {unit.component}: {_first_line(exc)}") from None
-            rep.batch = None
-            worked[rep.id] = rep.node_id
-            commit_writes(writes)
-            sink([unit.items[i] for i in plan[number]], outputs)
-            progress.update(len(plan[number]), rep.label)
-
-        for rep in self.pool.replicas:
+            if done[0] in self.setups:
+                self._loaded(done[0])
+            else:
+                self._finished(done[0])
+        for rep in ex.pool.replicas:
             rep.handle.release.remote()  # free the model; the process stays for the next unit
-        self.facts["replicas"][unit.component] = {"replicas": len(worked), "nodes": len(set(worked.values()))}
+        worked = self.worked
+        ex.facts["replicas"][unit.component] = {"replicas": len(worked), "nodes": len(set(worked.values()))}
+
+    def _wanted(self) -> int:
+        return min(self.limit, len(self.plan)) if self.plan is not None else 1
+
+    def _add_replica(self) -> None:
+        rep = self.idle.pop(0) if self.idle else self.ex._spawn(self.unit)
+        rep.ready, rep.batch = False, None
+        self.setups[rep.handle.setup.remote(self.unit_ref, self.ex.tasks_ref)] = rep
+
+    def _dispatch(self) -> None:
+        """The head of the queue to each free replica; replicas started up to what the plan can use."""
+        if self.plan is not None:
+            for rep in [r for r in self.ex.pool.replicas if r.ready and r.batch is None]:
+                if not self.queue:
+                    break
+                rep.batch = self.queue.popleft()
+                self.inflight[rep.handle.run.remote(self.plan[rep.batch])] = rep
+            alive = sum(1 for r in self.ex.pool.replicas if r.ready) + len(self.setups)
+            while alive < self._wanted() and (self.queue or self.plan is None):
+                self._add_replica()
+                alive += 1
+        if not self.setups and not self.inflight:
+            self._add_replica()
+
+    def _commit_writes(self, writes: Mapping[str, Mapping[str, str]]) -> None:
+        for namespace, items in writes.items():
+            if self.store_cache is not None and items:
+                self.store_cache.put_many(namespace, items)
+
+    def _fail(self, rep: _Replica, exc: BaseException, what: str) -> HarnessError:
+        unit = self.unit
+        cause = getattr(exc, "cause", None) or exc
+        return HarnessError(
+            f"{unit.kind} {unit.component} (plugin {unit.plugin}) raised {what} on replica {rep.label}: "
+            f"{_first_line(cause)}"
+        )
+
+    def _loaded(self, ref: Any) -> None:
+        """A replica's setup finished: it is ready (the first one brings the batch plan), or it died."""
+        ray, unit, ex = self.ray, self.unit, self.ex
+        rep = self.setups.pop(ref)
+        try:
+            info = ray.get(ref)
+        except self.retryable as exc:
+            self.deaths_in_setup += 1
+            ex._drop(rep)
+            ex.log(f"ray: replica {rep.label} of {unit.component} died while loading ({_first_line(exc)})")
+            if self.deaths_in_setup > MAX_ATTEMPTS * max(1, self._wanted()):
+                raise HarnessError(
+                    f"{unit.component} (plugin {unit.plugin}): {self.deaths_in_setup} replicas died while "
+                    f"loading; last: {_first_line(exc)}"
+                ) from None
+            return
+        except ray.exceptions.RayTaskError as exc:
+            raise self._fail(rep, exc, "while loading") from None
+        except ray.exceptions.RayError as exc:  # runtime env setup, scheduling: not the plugin's
+            msg = f"ray could not start a replica of {unit.component}: {_first_line(exc)}"
+            raise HarnessError(msg) from None
+        rep.node, rep.node_id, rep.ready = ex._node_ip(info["node_id"]), info["node_id"], True
+        self._commit_writes(info["writes"])
+        if self.plan is None:
+            self.plan = info["batches"]
+            self.queue.extend(range(len(self.plan)))
+            self.progress.start()
+
+    def _finished(self, ref: Any) -> None:
+        """A batch came back: commit it, or put it back at the head of the queue if its replica died."""
+        ray, unit, ex, plan = self.ray, self.unit, self.ex, self.plan
+        rep = self.inflight.pop(ref)
+        number = rep.batch
+        assert number is not None and plan is not None
+        try:
+            outputs, writes = ray.get(ref)
+        except self.retryable as exc:
+            self.attempts[number] += 1
+            ex._drop(rep)
+            where = unit.describe_batch(plan[number], number + 1, len(plan))
+            if self.attempts[number] >= MAX_ATTEMPTS:
+                raise HarnessError(
+                    f"{unit.kind} {unit.component} (plugin {unit.plugin}): {where} lost its replica "
+                    f"{self.attempts[number]} times; last: {_first_line(exc)}"
+                ) from None
+            self.queue.appendleft(number)
+            ex.log(f"ray: replica {rep.label} died ({_first_line(exc)}); {where} goes to another replica")
+            return
+        except ray.exceptions.RayTaskError as exc:
+            raise self._fail(rep, exc, f"on {unit.describe_batch(plan[number], number + 1, len(plan))}") from None
+        except ray.exceptions.RayError as exc:
+            raise HarnessError(f"ray could not run {unit.component}: {_first_line(exc)}") from None
+        rep.batch = None
+        self.worked[rep.id] = rep.node_id
+        self._commit_writes(writes)
+        self.sink([unit.items[i] for i in plan[number]], outputs)
+        self.progress.update(len(plan[number]), rep.label)

@@ -1,6 +1,6 @@
 """The DeBERTa-v3 architecture, defined once: the OpenAssistant reward model's backbone.
 
-The tiny offline reward model shrinks it; the throughput script and the benchmarks build the
+The tiny offline reward model shrinks it; the benchmarks (scoring_bench.py, scoring_throughput.py) build the
 full-size one with random weights to measure the real model's cost without its weights.
 """
 

@@ -17,7 +17,6 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from harness.devices import resolve_device
 from harness.fingerprint import digest
 from harness.types import Context, HarnessError, LoadedScorer, ScoreOutput, Scorer, ScoreRequest
 
@@ -59,7 +58,7 @@ def load_causal_lm(
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    device = resolve_device(ctx.device)
+    device = ctx.device
     kwargs: dict[str, Any] = {"trust_remote_code": bool(options.get("trust_remote_code", False))}
     if resolved.revision:
         kwargs["revision"] = resolved.revision
@@ -248,15 +247,33 @@ class GuardScorer(Scorer):
         return {"metric": self.metric, "model": self.default_options["model"], "side": self.default_options["side"]}
 
 
-class GenerativeGuardScorer(GuardScorer):
+class FormatGuardScorer(GuardScorer):
+    """A guard that answers in one of ``formats`` (its ``format`` option): the choice checked and looked up here."""
+
+    formats: Mapping[str, Any] = {}
+
+    def __init__(self, name: str, model: str, fmt: str, description: str, **defaults: Any) -> None:
+        super().__init__(name, description, model=model, format=fmt, **defaults)
+
+    def check_options(self, options: Mapping[str, Any]) -> None:
+        super().check_options(options)
+        check_choice(self.name, "format", options.get("format"), sorted(self.formats))
+
+    def format_of(self, opts: Mapping[str, Any]) -> Any:
+        return self.formats[str(opts["format"])]
+
+
+class GenerativeGuardScorer(FormatGuardScorer):
     """A guard that answers in a fixed format; P(unsafe) from the first label token's logits."""
+
+    formats = FORMATS
 
     def __init__(self, name: str, model: str, fmt: str, description: str = "", **defaults: Any) -> None:
         super().__init__(
             name,
+            model,
+            fmt,
             description or f"P(unsafe) from the first answer token of {model} ({fmt} format)",
-            model=model,
-            format=fmt,
             category_tokens=12,
             **({"controversial": "unsafe"} if fmt == "qwen3guard" else {}),
             **defaults,
@@ -264,11 +281,10 @@ class GenerativeGuardScorer(GuardScorer):
 
     def check_options(self, options: Mapping[str, Any]) -> None:
         super().check_options(options)
-        check_choice(self.name, "format", options.get("format"), sorted(FORMATS))
         check_choice(self.name, "controversial", options.get("controversial"), ("unsafe", "safe"))
 
     def fingerprint_parts(self, ctx: Context) -> dict[str, Any]:
-        fmt = FORMATS[str(self.options(ctx)["format"])]
+        fmt = self.format_of(self.options(ctx))
         return {
             **super().fingerprint_parts(ctx),
             "marker": fmt.marker,
@@ -279,7 +295,7 @@ class GenerativeGuardScorer(GuardScorer):
     def load_direct(self, ctx: Context) -> LoadedGenerativeGuard:
         opts = self.options(ctx)
         model, tokenizer, device = load_causal_lm(self.resolve(ctx), ctx, opts, "guard")
-        return LoadedGenerativeGuard(model, tokenizer, device, FORMATS[str(opts["format"])], opts)
+        return LoadedGenerativeGuard(model, tokenizer, device, self.format_of(opts), opts)
 
 
 class LoadedClassifierGuard(LoadedRewardModel):

@@ -22,7 +22,7 @@ from typing import Any
 from harness.types import Context, HarnessError, LoadedScorer, ScoreOutput, ScoreRequest
 
 from .causal_steps import FixedShapeSteps
-from .guard import GuardScorer, check_choice, load_causal_lm, pad_id_of, softmax
+from .guard import FormatGuardScorer, load_causal_lm, pad_id_of, softmax
 from .guard_formats import LLAMA_GUARD_3_CATEGORIES, TEMPLATES
 
 
@@ -226,25 +226,17 @@ class LoadedFieldsGuard(LoadedScorer):
         self.steps.model = None
 
 
-class FieldsGuardScorer(GuardScorer):
+class FieldsGuardScorer(FormatGuardScorer):
     """A guard answering harmful request / refusal / harmful response lines (WildGuard, PolyGuard)."""
 
-    def __init__(self, name: str, model: str, fmt: str, description: str = "", **defaults: Any) -> None:
-        super().__init__(
-            name,
-            description or f"P(harmful response = yes) from {model}'s answer lines ({fmt} format)",
-            model=model,
-            format=fmt,
-            line_tokens=16,
-            **defaults,
-        )
+    formats = FIELD_FORMATS
 
-    def check_options(self, options: Mapping[str, Any]) -> None:
-        super().check_options(options)
-        check_choice(self.name, "format", options.get("format"), sorted(FIELD_FORMATS))
+    def __init__(self, name: str, model: str, fmt: str, description: str = "", **defaults: Any) -> None:
+        description = description or f"P(harmful response = yes) from {model}'s answer lines ({fmt} format)"
+        super().__init__(name, model, fmt, description, line_tokens=16, **defaults)
 
     def fingerprint_parts(self, ctx: Context) -> dict[str, Any]:
-        fmt = FIELD_FORMATS[str(self.options(ctx)["format"])]
+        fmt = self.format_of(self.options(ctx))
         return {
             **super().fingerprint_parts(ctx),
             "fields": [(f.key, f.marker, f.yes_no) for f in fmt.fields],
@@ -256,7 +248,7 @@ class FieldsGuardScorer(GuardScorer):
 
     def load_direct(self, ctx: Context) -> LoadedFieldsGuard:
         opts = self.options(ctx)
-        fmt = FIELD_FORMATS[str(opts["format"])]
+        fmt = self.format_of(opts)
         model, tokenizer, device = load_causal_lm(
             self.resolve(ctx), ctx, opts, "guard", needs_template=not fmt.own_template
         )

@@ -20,7 +20,6 @@ from itertools import groupby
 from pathlib import Path
 from typing import Any
 
-from harness.devices import resolve_device
 from harness.dtypes import component_dtype
 from harness.fingerprint import digest
 from harness.types import Context, HarnessError, LoadedScorer, ScoreOutput, Scorer, ScoreRequest
@@ -54,7 +53,7 @@ def checkpoint_dtype(resolved: ResolvedModel) -> str | None:
 
 def scorer_dtype(option: Any, ctx: Context, resolved: ResolvedModel) -> str:
     """The scorer's ``dtype`` option when set, else the run's ``--dtype`` (fp32 on CPU under auto)."""
-    device = resolve_device(ctx.device)
+    device = ctx.device
     return component_dtype(None if option is None else str(option), ctx.dtype, device, checkpoint_dtype(resolved))
 
 
@@ -146,7 +145,7 @@ def load_reward_model(
     import torch
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
-    device = resolve_device(ctx.device)
+    device = ctx.device
     kwargs: dict[str, Any] = {"trust_remote_code": bool(options.get("trust_remote_code", False))}
     if resolved.revision:
         kwargs["revision"] = resolved.revision

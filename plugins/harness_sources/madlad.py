@@ -15,7 +15,7 @@ from harness.types import Context
 
 from .languages import XTREME_R
 from .nllb import NllbTranslator
-from .seq2seq_hub import load_checkpoint, token_id
+from .seq2seq_hub import language_code, load_checkpoint, token_id
 from .translators import Seq2SeqTranslator
 
 #: ISO 639-1 -> MADLAD-400 code (the ``<2xx>`` token), for every XTREME-R language.
@@ -47,11 +47,7 @@ class MadladTranslator(NllbTranslator):
         name, codes = self.name, self.codes
 
         def prefix(lang: str) -> str:
-            if lang not in codes:
-                from harness.choices import unknown
-
-                raise unknown(f"language for translator {name}:", lang, codes)
-            token = f"<2{codes[lang]}>"
+            token = f"<2{language_code(name, codes, lang)}>"
             token_id(tok, token, name, lang)  # a code the vocabulary lacks is an error, not silent garbage
             return token
 

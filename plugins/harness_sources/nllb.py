@@ -13,23 +13,10 @@ from typing import Any
 from harness.fingerprint import digest
 from harness.types import Context, LoadedTranslator, Translator
 
+from .flores_codes import NLLB_CODES
 from .languages import XTREME_R
-from .seq2seq_hub import coverage, load_checkpoint, token_id
+from .seq2seq_hub import coverage, language_code, load_checkpoint, token_id
 from .translators import Seq2SeqTranslator, translator_options
-
-#: ISO 639-1 -> FLORES-200 code, for every XTREME-R language (all 50 are among NLLB-200's 202 codes).
-NLLB_CODES: dict[str, str] = {
-    "af": "afr_Latn", "ar": "arb_Arab", "az": "azj_Latn", "bg": "bul_Cyrl", "bn": "ben_Beng",
-    "de": "deu_Latn", "el": "ell_Grek", "en": "eng_Latn", "es": "spa_Latn", "et": "est_Latn",
-    "eu": "eus_Latn", "fa": "pes_Arab", "fi": "fin_Latn", "fr": "fra_Latn", "gu": "guj_Gujr",
-    "he": "heb_Hebr", "hi": "hin_Deva", "ht": "hat_Latn", "hu": "hun_Latn", "id": "ind_Latn",
-    "it": "ita_Latn", "ja": "jpn_Jpan", "jv": "jav_Latn", "ka": "kat_Geor", "kk": "kaz_Cyrl",
-    "ko": "kor_Hang", "lt": "lit_Latn", "ml": "mal_Mlym", "mr": "mar_Deva", "ms": "zsm_Latn",
-    "my": "mya_Mymr", "nl": "nld_Latn", "pa": "pan_Guru", "pl": "pol_Latn", "pt": "por_Latn",
-    "qu": "quy_Latn", "ro": "ron_Latn", "ru": "rus_Cyrl", "sw": "swh_Latn", "ta": "tam_Taml",
-    "te": "tel_Telu", "th": "tha_Thai", "tl": "tgl_Latn", "tr": "tur_Latn", "uk": "ukr_Cyrl",
-    "ur": "urd_Arab", "vi": "vie_Latn", "wo": "wol_Latn", "yo": "yor_Latn", "zh": "zho_Hans",
-}
 
 #: Where the translator's variety is not the one a source's own data uses (shown in the plan and report).
 NLLB_NOTES: dict[str, str] = {
@@ -75,11 +62,7 @@ class NllbTranslator(Translator):
         name, codes = self.name, self.codes
 
         def code(lang: str) -> str:
-            if lang not in codes:
-                from harness.choices import unknown
-
-                raise unknown(f"language for translator {name}:", lang, codes)
-            return codes[lang]
+            return language_code(name, codes, lang)
 
         def encode(texts: Sequence[str], src: str, tgt: str) -> Any:
             tok.src_lang = code(src)  # NLLB layout: src_code tokens </s>

@@ -6,9 +6,9 @@ through ``load_checkpoint``: one place turns an offline hub or a missing file in
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
-from harness.devices import resolve_device
 from harness.types import Context, HarnessError
 
 
@@ -27,8 +27,17 @@ def load_checkpoint(name: str, model_id: str, revision: str, ctx: Context) -> tu
         raise HarnessError(
             f"translator {name}: cannot load {model_id} (offline or not downloaded?): {first[:160]}"
         ) from exc
-    model.to(resolve_device(ctx.device)).eval()
+    model.to(ctx.device).eval()
     return tok, model
+
+
+def language_code(name: str, codes: Mapping[str, str], lang: str) -> str:
+    """Translator ``name``'s code for ``lang``; a language it does not cover is one line with "did you mean"."""
+    if lang not in codes:
+        from harness.choices import unknown
+
+        raise unknown(f"language for translator {name}:", lang, codes)
+    return codes[lang]
 
 
 def token_id(tok: Any, token: str, name: str, lang: str) -> int:

@@ -13,7 +13,6 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from harness.devices import resolve_device
 from harness.fingerprint import digest, tree_digest
 from harness.types import Context, HarnessError, LoadedTranslator, Translator
 
@@ -97,7 +96,7 @@ class M2M100Translator(Translator):
         return digest(self.name, o["model"], o["revision"], o["max_new_tokens"], o["num_beams"], o["max_length"])
 
     def load(self, ctx: Context) -> LoadedTranslator:
-        from .nllb import NLLB_CODES
+        from .flores_codes import NLLB_CODES
         from .seq2seq_hub import load_checkpoint
 
         o = self.opts(ctx)
@@ -224,7 +223,7 @@ class TinyM2M100Translator(Translator):
         path = build_tiny_m2m100(ctx.home, self.seed)
         tok = PreTrainedTokenizerFast.from_pretrained(path)
         model = M2M100ForConditionalGeneration.from_pretrained(path, dtype=torch.float32)
-        model.to(resolve_device(ctx.device)).eval()
+        model.to(ctx.device).eval()
         eos, pad = tok.eos_token_id, tok.pad_token_id
 
         def lang_id(lang: str) -> int:

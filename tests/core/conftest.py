@@ -1,22 +1,17 @@
-"""Fixtures for the core tests: the fake plugins on sys.path, an isolated home, CliRunner invocation.
+"""Fixtures for the core tests: the fake plugins (tests/core is on pytest's pythonpath), an isolated home,
+CliRunner invocation.
 
 Every test gets its own HARNESS_HOME (store) so cached results never leak between tests.
 """
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-
-HERE = Path(__file__).resolve().parent
-if str(HERE) not in sys.path:  # corehelp, fakeplug, brokenplug, dupplug, importfailplug
-    sys.path.insert(0, str(HERE))
-
-from corehelp import plugin_env  # noqa: E402
+from corehelp import plugin_env  # tests/core is on pytest's pythonpath (pyproject.toml)
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""Outputs are written atomically and a re-run repairs any damaged output (issue 17, items 2, 6, 8)."""
+"""Outputs are written atomically and a re-run repairs any damaged output."""
 
 from __future__ import annotations
 

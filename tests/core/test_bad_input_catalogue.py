@@ -1,4 +1,4 @@
-"""The bad-input catalogue (issue 17): over 100 bad inputs across the whole CLI.
+"""The bad-input catalogue: over 100 bad inputs across the whole CLI.
 
 Each must give exit code 2, exactly one line on stderr (``Error: ...``), nothing on stdout,
 no traceback, the bad value named and, where there are some, the valid choices. Cases run

@@ -27,7 +27,10 @@ def test_auto_without_a_gpu_is_cpu_and_imports_no_torch():
 def test_plugins_receive_a_concrete_device(monkeypatch):
     from harness.context import make_context
     from harness.plugins import PluginHost
+    from harness.run_options import RunOptions
 
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "")
-    ctx = make_context(PluginHost(entry_points=False, modules=[]), None, "models", "x", device="auto")
+    run = RunOptions.resolve(device="auto")
+    assert (run.requested_device, run.device) == ("auto", "cpu")
+    ctx = make_context(PluginHost(entry_points=False, modules=[]), None, "models", "x", run)
     assert ctx.device == "cpu"

@@ -1,4 +1,4 @@
-"""The fault-injection suite (issue 17): a fault is survived, or reported in one line that names the
+"""The fault-injection suite: a fault is survived, or reported in one line that names the
 file and what to do; a re-run always repairs the outputs, byte for byte.
 
 Every trial compares with one clean reference run of the fake suite: the tidy table (JSONL and
@@ -94,6 +94,7 @@ def slow_run_seconds(tmp_path_factory) -> float:
     return time.monotonic() - start
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("trial", range(6))
 def test_kill9_at_a_random_time_then_resume(reference, slow_run_seconds, tmp_path, trial):
     home, out = tmp_path / "home", tmp_path / "run"
@@ -109,6 +110,7 @@ def test_kill9_at_a_random_time_then_resume(reference, slow_run_seconds, tmp_pat
     _recovered(reference, home, out)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("phase", "line"), [("generate", "loading model fake-dpo"), ("score", "loading scorer")])
 def test_kill9_in_each_phase_then_resume(reference, tmp_path, phase, line):
     home, out = tmp_path / "home", tmp_path / "run"
@@ -137,6 +139,7 @@ def test_kill9_in_each_phase_then_resume(reference, tmp_path, phase, line):
 STRACE = shutil.which("strace")
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(STRACE is None, reason="strace is not installed")
 @pytest.mark.parametrize("nth", [1, 2, 3, 5, 7, 9])
 def test_kill9_at_each_output_rename_then_resume(reference, tmp_path, nth):
@@ -312,6 +315,7 @@ def test_a_read_only_store_with_work_to_do_stops_before_any_work(reference, tmp_
 # ---------------------------------------------------------------------------------------- concurrency
 
 
+@pytest.mark.slow
 def test_concurrent_runs_into_one_out(reference, tmp_path):
     home, out = tmp_path / "home", tmp_path / "run"
     env = plugin_env(home)

@@ -1,4 +1,4 @@
-"""A third-party plugin cannot take over a built-in name, whatever its entry point is called (issue 17, item 1).
+"""A third-party plugin cannot take over a built-in name, whatever its entry point is called.
 
 ``tests/badplug_plugin`` is a real distribution whose entry point ``aaa-badplug`` sorts
 before every built-in one and registers the built-in model name ``tiny-opt`` and the

@@ -8,6 +8,7 @@ import sqlite3
 import time
 from pathlib import Path
 
+import pytest
 from corehelp import plugin_env, popen_harness, run_harness, store_counts
 
 RUN = ["run", "--suite", "_fake", "--no-progress"]
@@ -45,6 +46,7 @@ def _reference_table(tmp_path: Path, args: list[str], name: str) -> bytes:
     return (out / "table.jsonl").read_bytes()
 
 
+@pytest.mark.slow
 def test_kill_9_then_resume_gives_the_uninterrupted_table(home, tmp_path):
     store = home / "store.sqlite"
     out = tmp_path / "run"
@@ -70,6 +72,7 @@ def test_kill_9_then_resume_gives_the_uninterrupted_table(home, tmp_path):
     assert _integrity(store) == "ok"
 
 
+@pytest.mark.slow
 def test_ctrl_c_exits_130_and_keeps_finished_batches(home, tmp_path):
     store = home / "store.sqlite"
     out = tmp_path / "run"
@@ -94,6 +97,7 @@ def test_ctrl_c_exits_130_and_keeps_finished_batches(home, tmp_path):
     assert (out / "table.jsonl").read_bytes() == _reference_table(tmp_path, ["--batch-size", "2"], "int")
 
 
+@pytest.mark.slow
 def test_two_runs_on_one_store_at_once(home, tmp_path):
     store = home / "store.sqlite"
     plans = {

@@ -9,6 +9,8 @@ from __future__ import annotations
 import multiprocessing as mp
 import os
 
+import pytest
+
 from harness.store import Store
 
 
@@ -21,6 +23,7 @@ def _open_and_write(path: str, queue) -> None:
         queue.put(repr(exc))
 
 
+@pytest.mark.slow
 def test_many_processes_create_one_store_at_once(tmp_path):
     ctx = mp.get_context("fork")
     results = []

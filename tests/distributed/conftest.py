@@ -1,13 +1,13 @@
 """A two-node Ray cluster on 127.0.0.1 (one CPU each) for the ray executor's tests.
 
-``harness_ray.localcluster`` starts each node in its own session and tears down exactly the
-processes of those sessions; the fixture checks that none outlives the tests.
+``benchmarks/localcluster.py`` (on pytest's pythonpath, shared with the scale-out benchmark) starts each
+node in its own session and tears down exactly the processes of those sessions; the fixture checks that
+none outlives the tests.
 """
 
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,13 +15,9 @@ import pytest
 
 pytest.importorskip("ray")
 
-from harness_ray.localcluster import LocalCluster  # noqa: E402
+from localcluster import LocalCluster  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
-CORE = HERE.parent / "core"
-for path in (HERE, CORE):
-    if str(path) not in sys.path:
-        sys.path.insert(0, str(path))
 
 
 class DriverCluster(LocalCluster):

@@ -10,7 +10,10 @@ import subprocess
 import time
 from pathlib import Path
 
+import pytest
 from corehelp import harness_exe, run_harness, store_counts
+
+pytestmark = pytest.mark.slow  # a two-node Ray cluster per session, processes killed on purpose
 
 RUN = ["run", "--suite", "_fake", "--no-progress", "--batch-size", "2"]
 OUTPUTS = ("table.jsonl", "table.csv", "stats.json")

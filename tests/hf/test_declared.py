@@ -67,6 +67,7 @@ def _suite(tmp_path: Path, body: str) -> Path:
     return path
 
 
+@pytest.mark.slow
 @pytest.mark.ml
 def test_a_declared_folder_model_is_listed_and_runs(hf_variants, home, tmp_path):
     folder = _tiny_folder(hf_variants, home, "tiny-llama")

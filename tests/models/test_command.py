@@ -1,4 +1,4 @@
-"""The `harness train` command against the CliState API (a stand-in state until the core CLI lands)."""
+"""The `harness train` command against the CliState API (a stand-in state)."""
 
 from __future__ import annotations
 
@@ -17,9 +17,9 @@ pytestmark = pytest.mark.ml
 def _state(variants, home):
     calls = []
 
-    def context(section, name, suite=None, device="auto", batch_size="auto", train_missing=False):
-        calls.append((section, name, device, train_missing))
-        return make_ctx(variants[name], home, device="cpu", train_missing=train_missing)
+    def context(section, name, suite=None, run=None):
+        calls.append((section, name, run.requested_device, run.train_missing))
+        return make_ctx(variants[name], home, device="cpu", train_missing=run.train_missing)
 
     return SimpleNamespace(host=SimpleNamespace(models=variants),
                            load_suite=lambda name, overrides: SimpleNamespace(name=name or "default"),

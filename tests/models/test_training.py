@@ -9,7 +9,7 @@ import pytest
 
 from .conftest import make_ctx
 
-pytestmark = pytest.mark.ml
+pytestmark = [pytest.mark.ml, pytest.mark.slow]  # trains tiny models
 
 
 def test_each_trained_variant_has_weights_log_and_config(tiny_trained):

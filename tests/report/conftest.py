@@ -3,18 +3,12 @@ fixtures are in tests/conftest.py)."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
-
-HERE = Path(__file__).resolve().parent
-if str(HERE) not in sys.path:
-    sys.path.insert(0, str(HERE))
-
-import synth  # noqa: E402
-from synth import write_synthetic_report  # noqa: E402
+import synthetic_report as synth  # benchmarks/, on pytest's pythonpath
+from synthetic_report import write_synthetic_report
 
 
 @pytest.fixture(scope="session")

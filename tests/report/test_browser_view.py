@@ -10,10 +10,10 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
-import synth
-from synth import write_synthetic_report
+import synthetic_report as synth
+from sample_browser_ui import choose
+from synthetic_report import write_synthetic_report
 from test_sample_browser import PAGE_SIZE, _samples, _settle
-from ui import choose
 
 pytestmark = pytest.mark.browser
 

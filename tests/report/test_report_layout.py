@@ -8,8 +8,8 @@ import json
 import re
 from pathlib import Path
 
-import synth
-from synth import synthetic_results, write_synthetic_report
+import synthetic_report as synth
+from synthetic_report import synthetic_results, write_synthetic_report
 
 from harness.report import write_report
 from harness.samples import samples_payload

@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import synth
-from synth import write_synthetic_report
-from ui import choose
+import synthetic_report as synth
+from sample_browser_ui import choose
+from synthetic_report import write_synthetic_report
 
 pytestmark = pytest.mark.browser
 PAGE_SIZE = 50

@@ -113,6 +113,7 @@ def test_harmful_response_probability_is_read_from_the_logits_after_the_fed_fiel
         assert checked >= 4, name
 
 
+@pytest.mark.slow
 def test_stand_ins_reach_the_score_and_unparseable_answers_are_missing_with_the_reason(loaded, items):
     import torch
 
@@ -136,6 +137,7 @@ def test_stand_ins_reach_the_score_and_unparseable_answers_are_missing_with_the_
                 )
 
 
+@pytest.mark.slow
 def test_field_guard_scores_do_not_depend_on_batch_size_or_order(loaded, items):
     items = items[::4]
     for guard in loaded.values():

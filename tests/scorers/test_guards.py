@@ -128,6 +128,7 @@ def test_stand_ins_answer_both_labels_and_unparseable_answers_are_missing_with_t
     assert missing and all(o.meta["reason"] == reason and o.meta["first_token"] for o in missing)
 
 
+@pytest.mark.slow
 def test_guard_scores_do_not_depend_on_batch_size_or_order(loaded, demo_items):
     demo_items = demo_items[::4]  # 30 items, every kind and language, refusals and compliances
     for guard in loaded.values():

@@ -56,6 +56,7 @@ def test_sentence_pair_encoding_truncates_explicitly(tiny_loaded):
     assert not empty.truncated and empty.input_ids == tok("Hi", "")["input_ids"] == tok("Hi")["input_ids"]
 
 
+@pytest.mark.slow
 def test_scores_do_not_depend_on_batch_size(tiny_loaded, mixed_requests):
     items = mixed_requests
     by_size = {}
@@ -146,6 +147,7 @@ def test_empty_and_overlong_inputs_score(tiny_loaded):
     assert [o.meta["truncated"] for o in out] == [False, True, False]
 
 
+@pytest.mark.slow
 def test_bf16_scores_are_batch_invariant_close_to_fp32_and_stored_apart(tiny_ctx, tiny_loaded, mixed_requests):
     from dataclasses import replace
 

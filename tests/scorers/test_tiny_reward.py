@@ -54,6 +54,7 @@ def test_ranks_held_out_chosen_above_rejected_more_often_than_chance(tiny_loaded
     assert harmful >= 0.8
 
 
+@pytest.mark.slow
 def test_scores_real_hh_rlhf_harmless_pairs(tiny_loaded, sample_data):
     """Real pairs are out of domain for a model this small: the accuracy is reported, near chance."""
     triples = []

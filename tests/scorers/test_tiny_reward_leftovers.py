@@ -1,5 +1,5 @@
-"""A tiny-reward build killed with kill -9 leaves its `.build-PID-*` folder; the next build removes it
-(issue 17, item 11), and a live build's folder is left alone."""
+"""A tiny-reward build killed with kill -9 leaves its `.build-PID-*` folder; the next build removes it,
+and a live build's folder is left alone."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Scoring throughput (pairs/s) at several batch sizes: ``python -m harness_scorers.throughput``.
+"""Scoring throughput (pairs/s) at several batch sizes: ``python benchmarks/scoring_throughput.py``.
 
 Measures tiny-reward (built under HARNESS_HOME) and a randomly initialised model with the
 DeBERTa-v3-large layout (same code path as ``deberta-reward``; weights random because the
@@ -12,10 +12,10 @@ import json
 import time
 from pathlib import Path
 
+from harness_scorers.architectures import DEBERTA_V3_LARGE as LARGE
+
 from harness.paths import harness_home
 from harness.types import Context, ScoreRequest
-
-from .architectures import DEBERTA_V3_LARGE as LARGE
 
 
 def study_pairs(data: Path, n: int) -> list[ScoreRequest]:
@@ -24,7 +24,7 @@ def study_pairs(data: Path, n: int) -> list[ScoreRequest]:
     for path in sorted((data / "opt350m-paper" / "responses").glob("*.json")):
         rows += json.loads(path.read_text(encoding="utf-8"))
     if not rows:
-        from .tiny_reward import load_pairs
+        from harness_scorers.tiny_reward import load_pairs
 
         rows = [{"prompt": r["prompt"], "response": r["chosen"]} for r in load_pairs()]
     return [ScoreRequest(f"k{i}", r["prompt"], r["response"], "en", "x") for i, r in enumerate(rows[:n])]
@@ -43,7 +43,7 @@ def measure(loaded, items, sizes) -> dict[int, float]:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--data", default=str(Path(__file__).resolve().parents[3] / "shared" / "data"))
+    ap.add_argument("--data", default=str(Path(__file__).resolve().parents[2] / "shared" / "data"))
     ap.add_argument("--device", default="auto")
     ap.add_argument("--tiny-pairs", type=int, default=256)
     ap.add_argument("--large-pairs", type=int, default=8)
@@ -51,12 +51,11 @@ def main() -> None:
     args = ap.parse_args()
 
     import torch
+    from harness_scorers.reward import REWARD_OPTIONS, LoadedRewardModel
+    from harness_scorers.tiny_reward import TinyRewardScorer
     from transformers import DebertaV2Config, DebertaV2ForSequenceClassification
 
     from harness.devices import resolve_device
-
-    from .reward import REWARD_OPTIONS, LoadedRewardModel
-    from .tiny_reward import TinyRewardScorer
 
     if args.threads:
         torch.set_num_threads(args.threads)

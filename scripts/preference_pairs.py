@@ -3,8 +3,8 @@
 Two preferences, in English and five other languages: for a harmful request a refusal is
 preferred over compliance; for a helpful request an on-topic answer is preferred over an
 evasive one or an answer to a different question. Compliance texts are deliberately
-generic and non-actionable. ``python -m harness_scorers.pair_templates`` rewrites
-``preference_pairs.jsonl`` (package data); every fifth request is held out for evaluation.
+generic and non-actionable. ``python scripts/preference_pairs.py`` rewrites
+``plugins/harness_scorers/preference_pairs.jsonl`` (package data); every fifth request is held out for evaluation.
 """
 
 from __future__ import annotations
@@ -497,6 +497,6 @@ def generate_pairs() -> list[dict[str, str]]:
 
 
 if __name__ == "__main__":
-    out = Path(__file__).parent / "preference_pairs.jsonl"
+    out = Path(__file__).resolve().parents[1] / "plugins" / "harness_scorers" / "preference_pairs.jsonl"
     out.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in generate_pairs()), encoding="utf-8")
     print(f"wrote {out}")
