@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from harness.fingerprint import digest
@@ -74,6 +74,20 @@ def check_endpoint_options(component: str, options: Mapping[str, Any]) -> None:
 def reported(entry: Mapping[str, Any]) -> dict[str, Any]:
     """What a ``/v1/models`` entry says about the served weights (never ``created``: vLLM stamps the time)."""
     return {k: entry[k] for k in ("id", "root", "parent") if entry.get(k) is not None}
+
+
+def refusal_of(client: Client, path: str) -> Callable[[RequestRefused], dict[str, Any]]:
+    """What a refused request means: that row missing with the reason when the refusal concerns that input
+    only (too long), else one line that stops the run (it would refuse every row)."""
+
+    def refused(exc: RequestRefused) -> dict[str, Any]:
+        if exc.status in (400, 413, 422) and PER_PROMPT.search(exc.detail):
+            return {"refused": str(exc)}
+        hint = {401: "check the key in api_key_env", 403: "check the key in api_key_env",
+                404: "check base_url (it should end in /v1)"}.get(exc.status, "check the endpoint options")
+        raise EndpointError(f"{client.base_url}{path} refused a request ({exc}): {hint}")
+
+    return refused
 
 
 class EndpointVariant(ModelVariant):
@@ -160,15 +174,9 @@ class LoadedEndpoint(LoadedModel):
         return [payloads.body(self.mode, self.served, self.text_of(p), self.shape["settings"],
                               self.shape["system_prompt"]) for p in prompts]
 
-    def _refused(self, exc: RequestRefused) -> dict[str, Any]:
-        if exc.status in (400, 413, 422) and PER_PROMPT.search(exc.detail):
-            return {"refused": str(exc)}
-        hint = {401: "check the key in api_key_env", 403: "check the key in api_key_env",
-                404: "check base_url (it should end in /v1)"}.get(exc.status, "check the model's endpoint options")
-        raise EndpointError(f"{self.client.base_url}{payloads.PATHS[self.mode]} refused a request ({exc}): {hint}")
-
     def generate(self, prompts: Sequence[Prompt]) -> list[GenerationOutput]:
-        answers = self.client.post_many(payloads.PATHS[self.mode], self.bodies(prompts), self._refused)
+        path = payloads.PATHS[self.mode]
+        answers = self.client.post_many(path, self.bodies(prompts), refusal_of(self.client, path))
         out = []
         for parsed in answers:
             if "refused" in parsed:
