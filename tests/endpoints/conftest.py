@@ -84,6 +84,13 @@ class Scripted(BaseHTTPRequestHandler):
         self.wfile.write(data)
 
 
+class QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address) -> None:  # a client that gave up (timeout test): expected
+        pass
+
+
 def completion(text: str = "ok", model: str = "m") -> dict:
     return {"model": model, "choices": [{"index": 0, "text": text, "message": {"role": "assistant", "content": text},
                                          "finish_reason": "stop"}],
@@ -96,8 +103,7 @@ def scripted() -> Iterator[Callable[[Callable], str]]:
     servers = []
 
     def start(script: Callable) -> str:
-        srv = ThreadingHTTPServer(("127.0.0.1", 0), Scripted)
-        srv.daemon_threads = True
+        srv = QuietServer(("127.0.0.1", 0), Scripted)
         srv.script, srv.lock, srv.count, srv.seen, srv.active, srv.peak = script, threading.Lock(), 0, [], 0, 0
         threading.Thread(target=srv.serve_forever, daemon=True).start()
         servers.append(srv)
