@@ -223,7 +223,8 @@ class JudgeScorer(GuardScorer):
             if translator:
                 parts["translate-test"] = [translator, ctx.translators[translator].fingerprint(ctx)]
             return parts
-        return {**super().fingerprint_parts(ctx), "rubrics": rubrics, "decoding": "greedy/fixed-shape/v2"}
+        parts = {k: v for k, v in super().fingerprint_parts(ctx).items() if k not in ENDPOINT_OPTIONS}
+        return {**parts, "rubrics": rubrics, "decoding": "greedy/fixed-shape/v2"}  # the key it had before servers
 
     def fingerprint(self, ctx: Context) -> str:
         return digest(self.fingerprint_parts(ctx))

@@ -56,7 +56,10 @@ def test_judge_over_an_endpoint_gives_the_in_process_verdicts(tmp_path):
     assert same / len(items) >= 0.9
     assert facts["usage"]["requests"] == len(items) and facts["determinism"].startswith("not guaranteed")
     assert facts["served"]["id"] == "harness/tiny-judge"
-    assert fp != judge.fingerprint(Context(options=dict(judge.default_options), home=home, device="cpu"))
+    in_process = Context(options=dict(judge.default_options), home=home, device="cpu")
+    assert fp != judge.fingerprint(in_process)
+    busy = Context(options={**judge.default_options, "max_concurrency": 2}, home=home, device="cpu")
+    assert judge.fingerprint(busy) == judge.fingerprint(in_process)  # server options leave in-process keys alone
 
 
 def test_a_served_answer_is_cut_where_it_first_spells_a_label():
