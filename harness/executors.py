@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from .choices import unknown
@@ -28,6 +28,12 @@ class LocalExecutor(Executor):
     description = "this process, one component loaded at a time, batch after batch (the default)"
     plugin = "harness"
 
+    def __init__(self) -> None:
+        self.facts: dict[str, Any] = {}
+
+    def start(self, options: Mapping[str, Any], log: Callable[[str], None], modules: Sequence[str]) -> None:
+        self.facts = {}
+
     def execute(self, unit: WorkUnit, sink: Callable[..., None], progress: WorkProgress) -> None:
         worker = unit.open()
         try:
@@ -38,9 +44,16 @@ class LocalExecutor(Executor):
                 sink([unit.items[i] for i in batch], outputs)
                 progress.update(len(batch))
         finally:
+            facts = getattr(worker, "run_facts", lambda: None)()  # e.g. a server's token usage
+            if facts:
+                self.facts[unit.component] = facts
             close = getattr(worker, "close", None)
             if close:
                 close()
+
+
+    def run_facts(self) -> dict[str, Any]:
+        return {"component_facts": self.facts} if self.facts else {}
 
 
 class BarProgress(WorkProgress):

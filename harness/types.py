@@ -458,6 +458,12 @@ class LoadedModel(abc.ABC):
     def close(self) -> None:
         """Free memory; called once after the last batch (also after an error). Returns None."""
 
+    def run_facts(self) -> dict[str, Any]:
+        """Facts about this run's work for the manifest (e.g. a server's token usage and what it
+        guarantees); never part of a result. Called by the local executor after the last batch,
+        before ``close``. Returns a JSON-serialisable dict (default: empty, recorded nowhere)."""
+        return {}
+
 
 class ModelVariant(_Named):
     """A generator recipe: base weights + alignment recipe + how prompts are formatted.
@@ -621,6 +627,10 @@ class LoadedScorer(abc.ABC):
 
     def close(self) -> None:
         """Free memory; called once after the last batch (also after an error). Returns None."""
+
+    def run_facts(self) -> dict[str, Any]:
+        """Facts for the manifest, as ``LoadedModel.run_facts`` (default: empty)."""
+        return {}
 
 
 class Scorer(_Named):

@@ -40,7 +40,11 @@ class LoadedCausalLM(LoadedOpt):
 
 def load(source: str, ctx: Context, settings: GenerationSettings, info: dict[str, Any], system_prompt: str,
          what: str) -> LoadedModel:
-    """Weights and tokenizer from ``source`` onto the run's device and dtype."""
+    """Weights and tokenizer from ``source`` onto the run's device and dtype (or into vLLM, ``engine = "vllm"``)."""
+    if str(ctx.options.get("engine", "auto")) == "vllm":
+        from . import vllm_engine
+
+        return vllm_engine.load(source, ctx, settings, info, system_prompt, what)
     from harness_opt.variants import load_causal_lm
 
     def wrap(model: Any, tok: Any, device: str, engine: str) -> LoadedModel:

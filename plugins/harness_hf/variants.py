@@ -22,8 +22,8 @@ from .architectures import ensure_tiny_base, tiny_family, tiny_key
 from .chat import check_format, no_template, template_text
 
 FORMAT_VERSION = "harness_hf/v1"
-#: options of every variant here that are not recipe values
-CHAT_OPTIONS = {"prompt_format": "", "system_prompt": ""}
+#: options of every variant here that are not recipe values (``vllm_args``: extra ``vllm.LLM`` arguments)
+CHAT_OPTIONS: dict[str, Any] = {"prompt_format": "", "system_prompt": "", "vllm_args": {}}
 
 
 def settings_of(ctx: Context) -> GenerationSettings:
@@ -46,12 +46,28 @@ def chat_parts(ctx: Context, folder: Path | None, what: str) -> dict[str, Any]:
     return parts
 
 
+def engine_of(ctx: Context, device: str) -> list[Any]:
+    """The ``engine`` option resolved: ``vllm`` (with its version and arguments) or an in-process engine."""
+    from harness_opt.generation import ENGINES, generation_engine
+
+    from .vllm_engine import ENGINE, version
+
+    choice = str(ctx.options.get("engine", "auto"))
+    if choice == ENGINE:
+        return [ENGINE, version(), dict(ctx.options.get("vllm_args") or {})]
+    if choice not in ENGINES:
+        from harness.choices import unknown
+
+        raise unknown("generation engine (option engine)", choice, (*ENGINES, ENGINE))
+    return [generation_engine(ctx, device)]
+
+
 def run_facts(ctx: Context) -> list[Any]:
     """dtype, device and engine, as OPT's fingerprint has them."""
-    from harness_opt.generation import generation_engine, model_dtype
+    from harness_opt.generation import model_dtype
 
     device = ctx.device
-    return [model_dtype(ctx), device, generation_engine(ctx, device)]
+    return [model_dtype(ctx), device, *engine_of(ctx, device)]
 
 
 class HfFamilyVariant(OptVariant):

@@ -67,7 +67,9 @@ def test_a_whole_run_needs_no_ml_stack(tmp_path):
 
 def test_core_source_never_names_a_builtin_plugin():
     pattern = re.compile(
-        r"harness_opt|harness_sources|harness_scorers|harness_stats|harness_ray|\bray\b|deberta|opt-350m", re.I
+        r"harness_opt|harness_sources|harness_scorers|harness_stats|harness_ray|harness_endpoints|\bray\b|deberta|"
+        r"opt-350m",
+        re.I,
     )
     offenders = []
     for path in sorted((REPO / "harness").rglob("*.py")):
@@ -84,7 +86,7 @@ def test_builtin_plugins_are_published_through_the_entry_point_group():
     import tomllib
 
     declared = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["entry-points"]["harness"]
-    assert set(declared) == {"opt-models", "hf-models", "sources", "scorers", "stats", "ray"}
+    assert set(declared) == {"opt-models", "hf-models", "sources", "scorers", "stats", "ray", "endpoints"}
     assert all(v.startswith("harness_") and v.endswith(".plugin") for v in declared.values())
     ours = [ep for ep in metadata.entry_points(group="harness") if ep.dist and ep.dist.name == "alignment-harness"]
     installed = {ep.name: ep.value for ep in ours}
