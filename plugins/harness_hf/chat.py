@@ -79,3 +79,13 @@ def formatter(fmt: str, tokenizer: Any, system_prompt: str, what: str):
     if fmt == "chat":
         return ChatFormatter(tokenizer, system_prompt, what)
     return lambda text: format_prompt(text, fmt)
+
+
+def eos_ids(model: Any, tokenizer: Any) -> list[int]:
+    """The tokenizer's EOS first, then the generation config's (a chat model's end-of-turn tokens)."""
+    out = [tokenizer.eos_token_id] if tokenizer.eos_token_id is not None else []
+    extra = getattr(getattr(model, "generation_config", None), "eos_token_id", None)
+    for tid in extra if isinstance(extra, list) else [extra]:
+        if tid is not None and tid not in out:
+            out.append(int(tid))
+    return out

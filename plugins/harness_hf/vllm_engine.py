@@ -116,8 +116,7 @@ def load(source: str, ctx: Context, settings: GenerationSettings, info: dict[str
     from harness_opt.generation import model_dtype
     from transformers import AutoConfig, AutoTokenizer, GenerationConfig
 
-    from .chat import formatter
-    from .loaded import eos_ids
+    from .chat import eos_ids, formatter
 
     trust = bool(ctx.options.get("trust_remote_code", False))
     tokenizer = AutoTokenizer.from_pretrained(source, trust_remote_code=trust)

@@ -65,16 +65,25 @@ class Scripted(BaseHTTPRequestHandler):
             srv.seen.append({"path": self.path, "body": body, "auth": self.headers.get("Authorization")})
             srv.active += 1
             srv.peak = max(srv.peak, srv.active)
+        self._counted = True
         try:
             srv.script(self, n)
         finally:
-            with srv.lock:
-                srv.active -= 1
+            self._leave()
+
+    def _leave(self) -> None:
+        """Out of the in-flight count, once: before the reply's bytes go out, since the client may send its
+        next request the moment it reads them (a count after writing sees two in flight at concurrency 1)."""
+        if getattr(self, "_counted", False):
+            self._counted = False
+            with self.server.lock:
+                self.server.active -= 1
 
     do_GET = do_POST = _handle
 
     def reply(self, status: int, payload: dict, headers: dict | None = None) -> None:
         data = json.dumps(payload).encode()
+        self._leave()
         self.send_response(status)
         for k, v in (headers or {}).items():
             self.send_header(k, v)
