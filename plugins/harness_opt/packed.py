@@ -34,7 +34,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
-from .slots import SlotGroup, capacity, decode_mask
+from .slots import PrefillBlock, SlotGroup, capacity, decode_mask, prefill_blocks
 
 ROWWISE = "harness_rowwise"
 ROWWISE_ANY = "harness_rowwise_any"
@@ -79,6 +79,8 @@ class Step:
     native: str = ""
     #: generic decode: the slot groups, whose rows are ``rows`` in this order
     groups: list[SlotGroup] = field(default_factory=list)
+    #: generic prefill: the chunk's rows by block (one attention call a layer each)
+    blocks: list[PrefillBlock] = field(default_factory=list)
     _made: dict[Any, Any] = field(default_factory=dict)
 
     def slots_and_positions(self, group: SlotGroup) -> tuple[Any, Any]:
@@ -196,19 +198,19 @@ def rowwise_attention_any(module: Any, query: Any, key: Any, value: Any, attenti
     kw = {k: v for k, v in kwargs.items() if k not in ("position_ids", "cache_position")}
     layer = module.layer_idx
     b, h, q_len, _ = query.shape
-    if step.prefill:
+    if step.prefill:  # per block of rows: each row's queries and keys padded with zeros to its prefill length
         out = query.new_zeros(b, q_len, h, value.shape[-1])
-        start = 0
-        for row in step.rows:
-            n, s = len(row.prompt), row.slot
-            keys, values = row.group.layer(layer, key, value)
-            keys[s, :, :n] = key[0, :, start : start + n]
-            values[s, :, :n] = value[0, :, start : start + n]
-            mask = _row_mask(query, 0, n, n, window, step.native)
-            att, _ = attend(module, query[:, :, start : start + n], keys[s : s + 1, :, :n], values[s : s + 1, :, :n],
-                            mask, **kw)
-            out[0, start : start + n] = att[0]
-            start += n
+        q_all, k_all, v_all = query[0].transpose(0, 1), key[0].transpose(0, 1), value[0].transpose(0, 1)
+        for blk in step.blocks:
+            keys, values = blk.group.layer(layer, key, value)
+            keys[blk.slots, :, blk.positions] = k_all[blk.src]
+            values[blk.slots, :, blk.positions] = v_all[blk.src]
+            q = query.new_zeros(blk.count, h, blk.length, query.shape[-1])
+            q[blk.slots - blk.first, :, blk.positions] = q_all[blk.src]
+            rows = slice(blk.first, blk.first + blk.count)
+            att, _ = attend(module, q, keys[rows, :, : blk.length], values[rows, :, : blk.length],
+                            _row_mask(query, 0, blk.length, blk.length, window, step.native), **kw)
+            out[0, blk.src] = att[blk.slots - blk.first, blk.positions]
         return out, None
     outs, start = [], 0
     for group in step.groups:  # one call per group: every row over its whole slot, masked past its position
@@ -368,18 +370,20 @@ class PackedGenerator:
 
     def _prefill(self, rows: list[Row]) -> None:
         torch = self.torch
+        step = Step(rows, prefill=True)
         if self.decoder is None:
             for r in rows:
                 cap = capacity(len(r.prompt) + r.max_new)
                 if cap not in self.groups:
                     self.groups[cap] = SlotGroup(cap)
                 self.groups[cap].add(r)
+            step.blocks = prefill_blocks(rows)
         ids = [t for r in rows for t in r.prompt]
         pos = [p for r in rows for p in range(len(r.prompt))]
         total = self.rows_for(len(ids))
         ids += [ids[0]] * (total - len(ids))  # filler tokens: attended by nobody, attend to nothing
         pos += [0] * (total - len(pos))
-        hidden = self._forward(torch.tensor([ids]), torch.tensor([pos]), Step(rows, prefill=True))
+        hidden = self._forward(torch.tensor([ids]), torch.tensor([pos]), step)
         ends = []
         end = 0
         for r in rows:

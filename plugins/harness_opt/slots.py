@@ -16,6 +16,7 @@ row), so the group's tensors are passed as views, never gathered.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 
@@ -88,3 +89,49 @@ def decode_mask(positions: Any, cap: int, window: int | None, dtype: Any) -> Any
     mask = torch.zeros(allowed.shape, dtype=dtype)
     mask.masked_fill_(~allowed, torch.finfo(dtype).min)
     return mask.view(-1, 1, 1, cap)
+
+
+def prefill_length(prompt: int, cap: int) -> int:
+    """Keys and queries a row's prefill attends over: its prompt rounded up to 64 (a function of the row)."""
+    return min(cap, -(-prompt // 64) * 64)
+
+
+@dataclass
+class PrefillBlock:
+    """Rows of one prefill chunk that share a group, consecutive slots and a prefill length: one call a
+    layer. ``src`` are their tokens' places in the packed sequence, ``slots``/``positions`` where they go."""
+
+    group: SlotGroup
+    first: int
+    count: int
+    length: int
+    src: Any
+    slots: Any
+    positions: Any
+
+
+def prefill_blocks(rows: list[Any]) -> list[PrefillBlock]:
+    """The blocks of a chunk whose rows (in packed order) already hold their slots."""
+    import torch
+
+    runs: list[list[tuple[Any, int]]] = []
+    lengths: list[int] = []
+    open_runs: dict[tuple[int, int], int] = {}
+    start = 0
+    for row in rows:
+        n = len(row.prompt)
+        length = prefill_length(n, row.group.capacity)
+        i = open_runs.get((id(row.group), length))
+        if i is None or runs[i][-1][0].slot + 1 != row.slot:  # a new block when slots stop being consecutive
+            i = open_runs[(id(row.group), length)] = len(runs)
+            runs.append([])
+            lengths.append(length)
+        runs[i].append((row, start))
+        start += n
+    blocks = []
+    for run, length in zip(runs, lengths):
+        src = torch.cat([torch.arange(s, s + len(r.prompt)) for r, s in run])
+        slots = torch.cat([torch.full((len(r.prompt),), r.slot) for r, _ in run])
+        positions = torch.cat([torch.arange(len(r.prompt)) for r, _ in run])
+        blocks.append(PrefillBlock(run[0][0].group, run[0][0].slot, len(run), length, src, slots, positions))
+    return blocks

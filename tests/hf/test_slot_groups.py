@@ -1,5 +1,6 @@
-"""Decode shares one attention call among rows of a cache capacity: slots stay packed, a new row
-finds its slot zeroed, and rows of several capacities give transformers' own tokens at every width."""
+"""Rows of one cache capacity share an attention call (decode: the group; prefill: a block of it): slots
+stay packed, a new row finds its slot zeroed, and rows of several capacities give transformers' own
+tokens at every width."""
 
 from __future__ import annotations
 
@@ -43,6 +44,24 @@ def test_a_freed_slot_takes_the_last_row_and_a_new_row_finds_zeros():
     group.add(rows[4])
     group.add(rows[5])  # a fifth row grows every layer's tensors, keeping the others' caches
     assert group.slots == 8 and bool((group.keys[0][0] == 1.0).all()) and bool((group.keys[0][1] == 3.0).all())
+
+
+def test_a_prefill_chunk_makes_one_block_per_group_and_prefill_length():
+    from harness_opt.slots import SlotGroup, prefill_blocks
+
+    big, small = SlotGroup(256), SlotGroup(128)
+    rows = []
+    for n, group in ((100, big), (70, big), (40, small), (60, big), (10, big)):  # longest first, as admitted
+        row = _Row()
+        row.prompt = [0] * n
+        group.add(row)
+        rows.append(row)
+    blocks = prefill_blocks(rows)
+    assert [(b.group is big, b.first, b.count, b.length) for b in blocks] == [
+        (True, 0, 2, 128), (False, 0, 1, 64), (True, 2, 2, 64)]
+    last = blocks[2]
+    assert last.src.tolist() == list(range(210, 280)) and last.slots.tolist() == [2] * 60 + [3] * 10
+    assert last.positions.tolist() == list(range(60)) + list(range(10))
 
 
 def test_rows_of_several_capacities_give_generates_tokens_at_every_width(hf_variants, home):
