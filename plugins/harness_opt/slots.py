@@ -4,14 +4,16 @@ Why: calling the model's attention once per row and layer costs a decode step of
 1,344 calls (24 layers), each a parallel region of its own: on a shared CPU the threads wait
 on each other more than they compute. Rows whose caches have the same *capacity* (prompt plus
 token budget, rounded up by ``capacity``) share one K and one V tensor per layer, a row per slot,
-so a decode step makes one call per layer and capacity group instead.
+so a decode step makes one call per layer and capacity group instead; a prefill chunk makes one
+per block of its rows with consecutive slots and the same prefill length (``prefill_length``).
 
-Batch invariance stays by construction: a row attends over its whole slot (its capacity, a
-function of the row alone), keys past its position masked; the slot holds zeros beyond the row's
-own tokens (zeroed when the row takes it), and the attention kernels compute each batch element
-on its own. So a row's inputs to attention, and its bits, are the same whatever rows share the
-call. Rows occupy slots 0..n-1 of their group (a finishing row's slot takes the group's last
-row), so the group's tensors are passed as views, never gathered.
+Batch invariance stays by construction: in decode a row attends over its whole slot (its
+capacity, a function of the row alone), keys past its position masked; in prefill its queries
+and keys are its prompt's, zero-padded to its prefill length, under the causal mask. The slot
+holds zeros beyond the row's own tokens (zeroed when the row takes it), and the attention kernels
+compute each batch element on its own. So a row's inputs to attention, and its bits, are the
+same whatever rows share the call. Rows occupy slots 0..n-1 of their group (a finishing row's
+slot takes the group's last row), so the group's tensors are passed as views, never gathered.
 """
 
 from __future__ import annotations
