@@ -326,6 +326,12 @@ def run_generation(host: PluginHost, spec: GenSpec, device: str) -> dict[str, An
         for side, by_text in side_text.items():
             result[f"{side}_identical_to_handloop"] = rounded(
                 sum(by_text.get(t) == r for t, r in hand_text.items()) / len(hand_text))
+    lm_text = side_text.get("lm_eval_wide") or side_text.get("lm_eval")
+    if lm_text:  # the harness's responses against lm-eval's, also when the plain loop is not measured
+        for side in ("harness", "harness_auto"):
+            if side in side_text:
+                result[f"{side}_identical_to_lm_eval"] = rounded(
+                    sum(side_text[side].get(t) == r for t, r in lm_text.items()) / len(lm_text))
     # The same ratios on process CPU time: steadier than wall time when other jobs share the cores.
     c = {s: median(v) for s, v in cpu.items()}
     result["cpu_time_ratios"] = {

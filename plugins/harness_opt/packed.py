@@ -19,9 +19,11 @@ their first row up to that size. So a row's tokens are the same at any width, in
 any order, which is what lets the scheduler pack and refill freely.
 
 Any other decoder-only architecture (llama, qwen2, gemma2, gpt_neox, ...) runs through its own
-model forward with ``harness_rowwise_any`` attention: each row's attention is the model's own
-attention function (its ``eager`` or ``sdpa``, with its GQA, soft-capping and sliding window)
-called on that row alone, with the row's causal mask; OPT keeps its dedicated forward.
+model forward with ``harness_rowwise_any`` attention, the model's own attention function (its
+``eager`` or ``sdpa``, with its GQA, soft-capping and sliding window): in prefill on each row alone
+with the row's causal mask; in decode once per layer for all rows of a cache capacity, each row
+over its own slot with its own mask (``slots.py``: why that is still invariant). OPT keeps its
+dedicated forward.
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ from collections.abc import Collection, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
+
+from .slots import PrefillBlock, SlotGroup, capacity, decode_mask, prefill_blocks
 
 ROWWISE = "harness_rowwise"
 ROWWISE_ANY = "harness_rowwise_any"
@@ -55,6 +59,9 @@ class Row:
     new: list[int] = field(default_factory=list)
     keys: list[Any] = field(default_factory=list)
     values: list[Any] = field(default_factory=list)
+    #: the generic path's cache: the row's group of equal capacity and its slot there
+    group: SlotGroup | None = None
+    slot: int = -1
 
     @property
     def position(self) -> int:
@@ -70,6 +77,27 @@ class Step:
     prefill: bool
     #: the model's own attention implementation name (generic path only: ``eager``, ``sdpa`` ...)
     native: str = ""
+    #: generic decode: the slot groups, whose rows are ``rows`` in this order
+    groups: list[SlotGroup] = field(default_factory=list)
+    #: generic prefill: the chunk's rows by block (one attention call a layer each)
+    blocks: list[PrefillBlock] = field(default_factory=list)
+    _made: dict[Any, Any] = field(default_factory=dict)
+
+    def slots_and_positions(self, group: SlotGroup) -> tuple[Any, Any]:
+        """Slot indices 0..n-1 of ``group`` and its rows' positions (made once per step, for every layer)."""
+        key = ("index", id(group))
+        if key not in self._made:
+            import torch
+
+            self._made[key] = (torch.arange(len(group.rows)), torch.tensor([r.position for r in group.rows]))
+        return self._made[key]
+
+    def mask(self, group: SlotGroup, window: int | None, dtype: Any) -> Any:
+        """``group``'s decode mask for layers with this window (made once per step)."""
+        key = ("mask", id(group), window, dtype)
+        if key not in self._made:
+            self._made[key] = decode_mask(self.slots_and_positions(group)[1], group.capacity, window, dtype)
+        return self._made[key]
 
 
 def rowwise_attention(module: Any, query: Any, key: Any, value: Any, attention_mask: Any, scaling: float = 1.0,
@@ -157,8 +185,11 @@ def _row_mask(query: Any, first: int, n_q: int, n_k: int, window: int | None, na
 
 def rowwise_attention_any(module: Any, query: Any, key: Any, value: Any, attention_mask: Any, **kwargs: Any
                           ) -> tuple[Any, None]:
-    """``rowwise_attention`` for any architecture: per row, the model's own attention function over
-    the row's own cache (K/V kept as the model hands them: before any GQA head repetition)."""
+    """``rowwise_attention`` for any architecture: the model's own attention function, per row in prefill,
+    per slot group in decode, each row over its own cache (K/V kept as the model hands them: before any
+    GQA head repetition)."""
+    import torch
+
     step = _STEP.get()
     if step is None:
         raise RuntimeError("rowwise attention runs only inside PackedGenerator")
@@ -167,33 +198,34 @@ def rowwise_attention_any(module: Any, query: Any, key: Any, value: Any, attenti
     kw = {k: v for k, v in kwargs.items() if k not in ("position_ids", "cache_position")}
     layer = module.layer_idx
     b, h, q_len, _ = query.shape
-    kvh, dv = value.shape[1], value.shape[-1]
-    out = query.new_zeros(b, q_len, h, dv)
-    if step.prefill:
-        start = 0
-        for row in step.rows:
-            n = len(row.prompt)
-            cap = n + row.max_new
-            k_buf = key.new_empty(1, kvh, cap, key.shape[-1])
-            v_buf = value.new_empty(1, kvh, cap, dv)
-            k_buf[:, :, :n] = key[:, :, start : start + n]
-            v_buf[:, :, :n] = value[:, :, start : start + n]
-            row.keys.append(k_buf)
-            row.values.append(v_buf)
-            mask = _row_mask(query, 0, n, n, window, step.native)
-            att, _ = attend(module, query[:, :, start : start + n], k_buf[:, :, :n], v_buf[:, :, :n], mask, **kw)
-            out[0, start : start + n] = att[0]
-            start += n
+    if step.prefill:  # per block of rows: each row's queries and keys padded with zeros to its prefill length
+        out = query.new_zeros(b, q_len, h, value.shape[-1])
+        q_all, k_all, v_all = query[0].transpose(0, 1), key[0].transpose(0, 1), value[0].transpose(0, 1)
+        for blk in step.blocks:
+            keys, values = blk.group.layer(layer, key, value)
+            keys[blk.slots, :, blk.positions] = k_all[blk.src]
+            values[blk.slots, :, blk.positions] = v_all[blk.src]
+            q = query.new_zeros(blk.count, h, blk.length, query.shape[-1])
+            q[blk.slots - blk.first, :, blk.positions] = q_all[blk.src]
+            rows = slice(blk.first, blk.first + blk.count)
+            att, _ = attend(module, q, keys[rows, :, : blk.length], values[rows, :, : blk.length],
+                            _row_mask(query, 0, blk.length, blk.length, window, step.native), **kw)
+            out[0, blk.src] = att[blk.slots - blk.first, blk.positions]
         return out, None
-    for i, row in enumerate(step.rows):
-        at = row.position
-        k_buf, v_buf = row.keys[layer], row.values[layer]
-        k_buf[0, :, at] = key[i, :, 0]
-        v_buf[0, :, at] = value[i, :, 0]
-        mask = _row_mask(query, at, 1, at + 1, window, step.native)
-        att, _ = attend(module, query[i : i + 1], k_buf[:, :, : at + 1], v_buf[:, :, : at + 1], mask, **kw)
-        out[i] = att[0]
-    return out, None
+    outs, start = [], 0
+    for group in step.groups:  # one call per group: every row over its whole slot, masked past its position
+        n = len(group.rows)
+        keys, values = group.layer(layer, key, value)
+        slots, at = step.slots_and_positions(group)
+        keys[slots, :, at] = key[start : start + n, :, 0]
+        values[slots, :, at] = value[start : start + n, :, 0]
+        att, _ = attend(module, query[start : start + n], keys[:n], values[:n], step.mask(group, window, query.dtype),
+                        **kw)
+        outs.append(att)
+        start += n
+    if start < b:  # filler rows that only make the GEMM wide enough
+        outs.append(query.new_zeros(b - start, q_len, h, value.shape[-1]))
+    return outs[0] if len(outs) == 1 else torch.cat(outs), None
 
 
 def register_rowwise() -> None:
@@ -290,6 +322,7 @@ class PackedGenerator:
         self.floor, self.small_ok = invariant_min_rows(weights)
         self.softcap = getattr(cfg, "final_logit_softcapping", None)
         self.native = ""
+        self.groups: dict[int, SlotGroup] = {}  # generic path: rows in flight by cache capacity
         self.torch = torch
 
     def rows_for(self, m: int) -> int:
@@ -337,12 +370,20 @@ class PackedGenerator:
 
     def _prefill(self, rows: list[Row]) -> None:
         torch = self.torch
+        step = Step(rows, prefill=True)
+        if self.decoder is None:
+            for r in rows:
+                cap = capacity(len(r.prompt) + r.max_new)
+                if cap not in self.groups:
+                    self.groups[cap] = SlotGroup(cap)
+                self.groups[cap].add(r)
+            step.blocks = prefill_blocks(rows)
         ids = [t for r in rows for t in r.prompt]
         pos = [p for r in rows for p in range(len(r.prompt))]
         total = self.rows_for(len(ids))
         ids += [ids[0]] * (total - len(ids))  # filler tokens: attended by nobody, attend to nothing
         pos += [0] * (total - len(pos))
-        hidden = self._forward(torch.tensor([ids]), torch.tensor([pos]), Step(rows, prefill=True))
+        hidden = self._forward(torch.tensor([ids]), torch.tensor([pos]), step)
         ends = []
         end = 0
         for r in rows:
@@ -353,12 +394,15 @@ class PackedGenerator:
 
     def _decode(self, rows: list[Row]) -> None:
         torch = self.torch
+        step = Step(rows, prefill=False)
+        if self.decoder is None:  # the rows in slot order, group after group (any order gives the same tokens)
+            step.groups = [self.groups[c] for c in sorted(self.groups)]
+            rows = step.rows = [r for g in step.groups for r in g.rows]
         m = len(rows)
         total = self.rows_for(m)
         ids = [r.new[-1] for r in rows] + [rows[0].new[-1]] * (total - m)
         pos = [r.position for r in rows] + [0] * (total - m)
-        hidden = self._forward(torch.tensor(ids).unsqueeze(1), torch.tensor(pos).unsqueeze(1),
-                               Step(rows, prefill=False))
+        hidden = self._forward(torch.tensor(ids).unsqueeze(1), torch.tensor(pos).unsqueeze(1), step)
         for r, tok in zip(rows, self._next_tokens(hidden[:, 0], m)):
             r.new.append(tok)
 
@@ -371,17 +415,27 @@ class PackedGenerator:
         for r in active:
             if self._done(r):
                 r.keys, r.values = [], []
+                if r.group is not None:
+                    group = r.group
+                    group.remove(r)
+                    if not group.rows:
+                        del self.groups[group.capacity]
             else:
                 still.append(r)
         return still
+
+    def _cache_tokens(self, row: Row) -> int:
+        """Cache positions a row holds: its prompt and budget (the generic path: its slot's capacity)."""
+        n = len(row.prompt) + row.max_new
+        return n if self.decoder is not None else capacity(n)
 
     def _admit(self, pending: deque[Row], active: list[Row], width: int) -> None:
         """Prefill the next prompts into free slots, packed into chunks of at most ``prefill_tokens``."""
         chunk: list[Row] = []
         size = 0
-        held = sum(len(r.prompt) + r.max_new for r in active)
+        held = sum(self._cache_tokens(r) for r in active)
         while pending and len(active) + len(chunk) < width:
-            need = len(pending[0].prompt) + pending[0].max_new
+            need = self._cache_tokens(pending[0])
             if (active or chunk) and held + need > self.kv_budget_tokens:
                 break  # memory: wait for rows to finish (one row is always let in)
             held += need
@@ -412,6 +466,7 @@ class PackedGenerator:
             self._run(pending, active, max(1, width or self.width))
         finally:
             self.model.set_attn_implementation(before)
+            self.groups = {}
         return [r.new for r in rows]
 
     def _run(self, pending: deque[Row], active: list[Row], width: int) -> None:
