@@ -145,19 +145,19 @@ def bf16_parts(parts: list[str], quick: bool, device: str, repeats: int | None) 
     out: list[tuple[str, Any]] = []
     if "bf16gen" in parts:
         from generation_bench import DEMO_LANGS, GenSpec
-
-        from harness.plugins import PluginHost
+        from random_variants import bench_host
 
         spec = (GenSpec("opt-350m-random", DEMO_LANGS[:1], 4, 8, 8, repeats or 1) if quick
                 else GenSpec("opt-350m-random", DEMO_LANGS, 2, 50, 16, repeats or 1))
-        out.append(("bf16_generation", lambda: run_bf16_generation(PluginHost(), spec, device)))
+        out.append(("bf16_generation", lambda: run_bf16_generation(bench_host(), spec, device)))
     if "bf16score" in parts:
         out.append(("bf16_scoring", lambda: run_bf16_scoring(device, quick=quick)))
     return out
 
 
-def issue16_keys(details: dict[str, Any]) -> dict[str, Any]:
-    """The headline keys of the bf16 and generation parts (None where the part did not run)."""
+def bf16_and_identity_keys(details: dict[str, Any]) -> dict[str, Any]:
+    """The headline keys of the bf16 parts and the 350m part's identity to the plain loop (None where a part
+    did not run)."""
     gen, score = details.get("bf16_generation", {}), details.get("bf16_scoring", {})
     big = details.get("generation_350m", {})
     return {

@@ -33,9 +33,6 @@ def variants() -> list[Any]:
         # a base from the hub or a folder: --rehearse runs the same recipe on a tiny family
         stand_in = None if base == "tiny" else tiny_family(model_type if model_type in ARCHITECTURES else "llama")
         out += family_variants(HfFamilyVariant, family, what, stand_in)
-    from .random_variant import RandomLlamaVariant
-
-    out.append(RandomLlamaVariant())
     return out
 
 

@@ -18,29 +18,6 @@ from .train_data import tiny_prefs_path
 
 SPECIALS = ["<s>", "<pad>", "</s>", "<unk>"]  # ids 0..3, as in OPT: pad=1, bos=eos=2
 
-#: facebook/opt-350m's config.json (architecture only).
-OPT_350M_CONFIG: dict[str, Any] = {
-    "vocab_size": 50272,
-    "hidden_size": 1024,
-    "num_hidden_layers": 24,
-    "ffn_dim": 4096,
-    "num_attention_heads": 16,
-    "max_position_embeddings": 2048,
-    "word_embed_proj_dim": 512,
-    "do_layer_norm_before": False,
-    "activation_function": "relu",
-    "dropout": 0.1,
-    "attention_dropout": 0.0,
-    "layerdrop": 0.0,
-    "init_std": 0.02,
-    "enable_bias": True,
-    "layer_norm_elementwise_affine": True,
-    "pad_token_id": 1,
-    "bos_token_id": 2,
-    "eos_token_id": 2,
-}
-
-
 def tiny_key(tiny: Mapping[str, Any], seed: int) -> str:
     if tiny.get("corpus") == "planted":
         from harness_sources.planted import planted_files
@@ -133,12 +110,3 @@ def _pretrain(model, tok, out: Path, tiny: Mapping[str, Any], seed: int, log) ->
     import shutil
 
     shutil.rmtree(init, ignore_errors=True)
-
-
-def random_350m(seed: int):
-    """OPT-350M's architecture with weights drawn from ``seed`` (float32, CPU)."""
-    import torch
-    from transformers import OPTConfig, OPTForCausalLM
-
-    torch.manual_seed(seed)
-    return OPTForCausalLM(OPTConfig(**OPT_350M_CONFIG))

@@ -15,7 +15,6 @@ FAMILIES = {
 
 
 def variants() -> list[Any]:
-    from .random_variant import RandomOptVariant
     from .recipes import family_variants
     from .variants import OptVariant
 
@@ -23,7 +22,6 @@ def variants() -> list[Any]:
     for family, what in FAMILIES.items():
         # opt-350m needs the hub; --rehearse runs the same recipe on the tiny family
         out += family_variants(OptVariant, family, what, "tiny-opt" if family == "opt-350m" else None)
-    out.append(RandomOptVariant())
     return out
 
 

@@ -56,9 +56,3 @@ def test_checkpoint_option_pointing_nowhere_is_explained(variants, home, tmp_pat
     v = variants["opt-350m-dpo"]
     reason = v.is_available(make_ctx(v, home, {"checkpoint": str(tmp_path / "nope")}))
     assert "is not a model folder" in reason and "config.json" in reason
-
-
-def test_opt350m_random_needs_no_hub(variants, home, empty_hf_cache):
-    v = variants["opt-350m-random"]
-    assert v.is_available(make_ctx(v, home)) is None
-    assert v.fingerprint(make_ctx(v, home)) != v.fingerprint(make_ctx(v, home, {"seed": 1}))

@@ -14,7 +14,6 @@ def test_registers_every_variant_with_family_and_recipe(variants):
         "opt-350m-dpo": ("opt-350m", "dpo"), "opt-350m-sft-dpo": ("opt-350m", "sft+dpo"),
         "tiny-opt": ("tiny-opt", "base"), "tiny-opt-sft": ("tiny-opt", "sft"),
         "tiny-opt-dpo": ("tiny-opt", "dpo"), "tiny-opt-sft-dpo": ("tiny-opt", "sft+dpo"),
-        "opt-350m-random": ("opt-350m-random", "base"),
     }
     for family in ("tiny-planted", "tiny-planted-null"):  # the planted demo and its null twin
         expected.update({family + suffix: (family, recipe) for recipe, suffix in

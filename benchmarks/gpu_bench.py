@@ -1,8 +1,9 @@
-"""Timing helpers: generation latency per batch size and training throughput, for the docs' cost notes.
+"""Generation latency per batch size and training throughput on a GPU, for the docs' cost notes.
 
-    python -m harness_opt.bench gen --variant opt-350m-random --device cuda --prompts 16 --batch 1 8
-    python -m harness_opt.bench train --device cuda --steps 20
+    python benchmarks/gpu_bench.py gen --variant opt-350m-random --device cuda --prompts 16 --batch 1 8
+    python benchmarks/gpu_bench.py train --device cuda --steps 20
 
+``gen`` takes any registered variant, the benchmark-only random-weight ones (random_variants.py) too.
 Prompts are synthetic HH questions of varied length (no data files needed); ``train`` runs the real
 SFT/DPO code on OPT-350M's architecture (random weights) and extrapolates to the HH-RLHF train split.
 """
@@ -11,12 +12,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import tempfile
 import time
 from pathlib import Path
 
 from harness.paths import harness_home
-from harness.types import Context, GenerationSettings, Prompt
+from harness.types import Context, GenerationSettings, HarnessError, Prompt
 
 HH_TRAIN_RECORDS = 160_800  # Anthropic/hh-rlhf train, all four subsets
 _WORDS = ("how can i make my garden look nicer in the spring without spending a lot of money on new plants "
@@ -40,14 +42,19 @@ def _sync(device: str) -> None:
 
 def gen_timing(variant_name: str, device: str, n: int, batches: list[int], max_new_tokens: int,
                dtype: str = "auto") -> dict:
-    from .plugin import variants
+    from random_variants import bench_host
 
-    v = {x.name: x for x in variants()}[variant_name]
+    from harness.choices import unknown
     from harness.devices import resolve_device
     from harness.dtypes import run_dtype
 
+    models = bench_host().models
+    if variant_name not in models:
+        raise unknown("model", variant_name, sorted(models))
+    v = models[variant_name]
+    device = resolve_device(device)  # a plugin reads the resolved device from its context
     ctx = Context(options=dict(v.default_options), home=harness_home(), device=device,
-                  dtype=run_dtype(dtype, resolve_device(device)),
+                  dtype=run_dtype(dtype, device),
                   generation=GenerationSettings(max_new_tokens, "hh"), train_missing=True)
     t0 = time.perf_counter()
     loaded = v.load(ctx)
@@ -80,10 +87,10 @@ def gen_timing(variant_name: str, device: str, n: int, batches: list[int], max_n
 def train_throughput(device: str, steps: int, max_length: int) -> dict:
     """Time `steps` optimizer steps of the study's SFT and DPO recipes on OPT-350M's architecture."""
     import torch
-
-    from .builders import ensure_tiny_base, random_350m
-    from .recipes import effective_recipe
-    from .training import train_dpo, train_sft
+    from harness_opt.builders import ensure_tiny_base
+    from harness_opt.recipes import effective_recipe
+    from harness_opt.training import train_dpo, train_sft
+    from random_variants import random_350m
 
     recipe = effective_recipe("opt-350m", {})
     tiny = effective_recipe("tiny-opt", {})
@@ -120,8 +127,8 @@ def train_throughput(device: str, steps: int, max_length: int) -> dict:
     return out
 
 
-def main(argv: list[str] | None = None) -> None:
-    ap = argparse.ArgumentParser(prog="python -m harness_opt.bench")
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python benchmarks/gpu_bench.py")
     sub = ap.add_subparsers(dest="cmd", required=True)
     g = sub.add_parser("gen")
     g.add_argument("--variant", default="opt-350m-random")
@@ -135,12 +142,17 @@ def main(argv: list[str] | None = None) -> None:
     t.add_argument("--steps", type=int, default=20)
     t.add_argument("--max-length", type=int, default=512)
     a = ap.parse_args(argv)
-    if a.cmd == "gen":
-        res = gen_timing(a.variant, a.device, a.prompts, a.batch, a.max_new_tokens, a.dtype)
-    else:
-        res = train_throughput(a.device, a.steps, a.max_length)
+    try:
+        if a.cmd == "gen":
+            res = gen_timing(a.variant, a.device, a.prompts, a.batch, a.max_new_tokens, a.dtype)
+        else:
+            res = train_throughput(a.device, a.steps, a.max_length)
+    except HarnessError as exc:  # a bad variant or device: one line, exit 2
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     print(json.dumps(res, indent=2))
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
