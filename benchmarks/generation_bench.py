@@ -322,7 +322,7 @@ def run_generation(host: PluginHost, spec: GenSpec, device: str) -> dict[str, An
     result["harness_vs_lm_eval"] = ratio(best_h, best_l)
     result["harness_vs_lm_eval_same_batch"] = ratio(h, med.get("lm_eval"))
     result["harness_auto_batch"] = auto_bs
-    if hand_text:  # issue 16: the fast path must give the plain loop's tokens
+    if hand_text:  # the fast path must give the plain loop's tokens
         for side, by_text in side_text.items():
             result[f"{side}_identical_to_handloop"] = rounded(
                 sum(by_text.get(t) == r for t, r in hand_text.items()) / len(hand_text))
