@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib.util
 import json
 import math
 import os
@@ -62,34 +63,44 @@ def _phases() -> tuple[dict[str, float], Any]:
     return spent, restore
 
 
+def fake_plugin() -> Any:
+    """The core tests' fake plugin, loaded from its file (tests/core is no package, and not on the path)."""
+    if "fakeplug" not in sys.modules:
+        spec = importlib.util.spec_from_file_location("fakeplug", REPO / "tests" / "core" / "fakeplug.py")
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules["fakeplug"] = module
+        spec.loader.exec_module(module)
+    return sys.modules["fakeplug"]
+
+
 def _run_once(rows_wanted: int, home: Path) -> dict[str, Any]:
+    from harness.orchestrate import RunRequest
     from harness.plugins import PluginHost
 
     n = max(1, math.ceil(rows_wanted / ROWS_PER_PROMPT))
-    host = PluginHost(entry_points=False, modules=["fakeplug"])
+    host = PluginHost(entry_points=False, modules=[], plugins=[("fakeplug", fake_plugin())])
     out = home / "run"
-    args = dict(
-        suite_name="_fake", models=None, langs=None, sources=None, scorers=None, stats=None,
-        sets=[f"fake-prompts.n={n}"], limit=None, batch_size=64, device="cpu", out=str(out),
-        store_path=str(home / "store.sqlite"), train_missing=False, dry_run=False, progress=False,
-        argv=["harness", "run"],
+    request = RunRequest(
+        suite_name="_fake", models=None, sets=(f"fake-prompts.n={n}",), batch_size=64, device="cpu", out=str(out),
+        store_path=str(home / "store.sqlite"), progress=False, argv=("harness", "run"),
     )
     spent, restore = _phases()
     with contextlib.redirect_stdout(sys.stderr):  # the run's own lines; --json keeps stdout clean
-        return _timed_runs(host, args, out, spent, restore)
+        return _timed_runs(host, request, out, spent, restore)
 
 
-def _timed_runs(host: Any, args: dict[str, Any], out: Path, spent: dict[str, float], restore: Any) -> dict[str, Any]:
+def _timed_runs(host: Any, request: Any, out: Path, spent: dict[str, float], restore: Any) -> dict[str, Any]:
     from harness.orchestrate import execute_run, rebuild_report
 
     try:
         t, c = time.perf_counter(), time.process_time()
-        execute_run(host, **args)
+        execute_run(host, request)
         first, first_cpu = time.perf_counter() - t, time.process_time() - c
         phases = {k: round(v, 3) for k, v in spent.items()}
         spent.clear()
         t = time.perf_counter()
-        execute_run(host, **args)
+        execute_run(host, request)
         rerun = time.perf_counter() - t
     finally:
         restore()
@@ -112,7 +123,6 @@ def _timed_runs(host: Any, args: dict[str, Any], out: Path, spent: dict[str, flo
 
 def run_overhead(sizes: tuple[int, ...] = SIZES) -> dict[str, Any]:
     """Per size: rows, seconds (first run, cached re-run, report), phases and ms per row."""
-    sys.path.insert(0, str(REPO / "tests" / "core"))  # the fake plugin
     os.environ.setdefault("HARNESS_TASKS_DIR", str(REPO / "tasks"))
     out: dict[str, Any] = {}
     old_home = os.environ.get("HARNESS_HOME")

@@ -1,19 +1,20 @@
 """Screenshots of a run's report.html for the docs: the top of the report, the sample browser and its
 side-by-side view, taken in Debian's Chromium through Playwright.
 
-    python scripts/report_screenshots.py RUN_DIR [--out docs]
+    python benchmarks/report_screenshots.py RUN_DIR [--out docs]
+
+It lives beside the browser launch and the filter clicks the benchmark uses, which it imports.
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
+from chromium import CHROMIUM_ARGS, chromium_path
+from sample_browser_ui import choose
+
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "benchmarks"))  # the browser launch and the filter clicks the benchmark uses
-from chromium import CHROMIUM_ARGS, chromium_path  # noqa: E402
-from sample_browser_ui import choose  # noqa: E402
 
 
 def main() -> None:
