@@ -42,6 +42,7 @@ The machine's load average is recorded: on a shared CPU, ratios are steadier tha
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import sys
@@ -53,6 +54,7 @@ from common import log, machine_facts, set_threads  # benchmarks/ is the script'
 
 from harness.devices import resolve_device
 
+GEN_SIDES = ("harness", "harness_auto", "handloop", "per_prompt", "lm_eval", "lm_eval_wide")
 PARTS = ("tiny", "350m", "llama350m", "score", "demo", "overhead", "bf16gen", "bf16score", "scaleout")
 TARGETS = {
     "harness_vs_handloop": "<= 1.10",
@@ -74,10 +76,27 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--threads", type=int, default=2, help="torch threads for every side (and the demo run)")
     p.add_argument("--no-lm-eval", action="store_true", help="skip the lm-evaluation-harness side")
     p.add_argument("--repeats", type=int, default=None, help="override the repeats of every generation part")
-    return p.parse_args(argv)
+    p.add_argument("--sides", default=None,
+                   help=f"comma-separated subset of the generation sides ({','.join(GEN_SIDES)}), e.g. "
+                        "harness_auto,lm_eval_wide for the headline pair alone")
+    args = p.parse_args(argv)
+    wrong = [s for s in (args.sides or "").split(",") if s and s not in GEN_SIDES]
+    if wrong:
+        p.error(f"unknown side {wrong[0]!r}; sides: {', '.join(GEN_SIDES)}")
+    return args
 
 
-def gen_specs(quick: bool, device: str, no_lm_eval: bool, repeats: int | None) -> dict[str, Any]:
+def gen_specs(quick: bool, device: str, no_lm_eval: bool, repeats: int | None,
+              only: str | None = None) -> dict[str, Any]:
+    specs = _gen_specs(quick, device, no_lm_eval, repeats)
+    if not only:
+        return specs
+    keep = set(only.split(","))
+    return {part: dataclasses.replace(spec, sides=tuple(s for s in spec.sides if s in keep))
+            for part, spec in specs.items()}
+
+
+def _gen_specs(quick: bool, device: str, no_lm_eval: bool, repeats: int | None) -> dict[str, Any]:
     from generation_bench import DEMO_LANGS, GenSpec
 
     sides = ("harness", "harness_auto", "handloop", "per_prompt") + (() if no_lm_eval else ("lm_eval", "lm_eval_wide"))
@@ -156,7 +175,7 @@ def main(argv: list[str] | None = None) -> int:
         from random_variants import bench_host
 
         host = bench_host()  # the product's plugins and the benchmark-only random-weight variants
-        specs = gen_specs(args.quick, device, args.no_lm_eval, args.repeats)
+        specs = gen_specs(args.quick, device, args.no_lm_eval, args.repeats, args.sides)
         for part in ("tiny", "350m", "llama350m"):
             if part in parts:
                 attempt(f"generation_{part}", lambda part=part: run_generation(host, specs[part], device))
