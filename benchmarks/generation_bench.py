@@ -32,6 +32,10 @@ from harness.types import Context, GenerationOutput, LoadedModel, ModelVariant, 
 DEMO_LANGS = ("en", "de", "es", "zh", "sw", "ht", "mr")
 
 
+#: every side a generation benchmark can time (``run.py --sides`` picks a subset)
+SIDES = ("harness", "harness_auto", "handloop", "per_prompt", "lm_eval", "lm_eval_wide")
+
+
 @dataclass
 class GenSpec:
     """One generation benchmark: which model, how many prompts, tokens, batch size, repeats."""
@@ -42,7 +46,7 @@ class GenSpec:
     max_new_tokens: int
     batch_size: int
     repeats: int
-    sides: tuple[str, ...] = ("harness", "harness_auto", "handloop", "per_prompt", "lm_eval", "lm_eval_wide")
+    sides: tuple[str, ...] = SIDES
     wide_batch: int = 64  # lm-eval's second batch size (``lm_eval_wide``)
     extra: dict[str, Any] = field(default_factory=dict)
 

@@ -54,7 +54,6 @@ from common import log, machine_facts, set_threads  # benchmarks/ is the script'
 
 from harness.devices import resolve_device
 
-GEN_SIDES = ("harness", "harness_auto", "handloop", "per_prompt", "lm_eval", "lm_eval_wide")
 PARTS = ("tiny", "350m", "llama350m", "score", "demo", "overhead", "bf16gen", "bf16score", "scaleout")
 TARGETS = {
     "harness_vs_handloop": "<= 1.10",
@@ -76,13 +75,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--threads", type=int, default=2, help="torch threads for every side (and the demo run)")
     p.add_argument("--no-lm-eval", action="store_true", help="skip the lm-evaluation-harness side")
     p.add_argument("--repeats", type=int, default=None, help="override the repeats of every generation part")
+    from generation_bench import SIDES
+
     p.add_argument("--sides", default=None,
-                   help=f"comma-separated subset of the generation sides ({','.join(GEN_SIDES)}), e.g. "
+                   help=f"comma-separated subset of the generation sides ({','.join(SIDES)}), e.g. "
                         "harness_auto,lm_eval_wide for the headline pair alone")
     args = p.parse_args(argv)
-    wrong = [s for s in (args.sides or "").split(",") if s and s not in GEN_SIDES]
+    wrong = [s for s in (args.sides or "").split(",") if s and s not in SIDES]
     if wrong:
-        p.error(f"unknown side {wrong[0]!r}; sides: {', '.join(GEN_SIDES)}")
+        p.error(f"unknown side {wrong[0]!r}; sides: {', '.join(SIDES)}")
     return args
 
 
@@ -97,9 +98,9 @@ def gen_specs(quick: bool, device: str, no_lm_eval: bool, repeats: int | None,
 
 
 def _gen_specs(quick: bool, device: str, no_lm_eval: bool, repeats: int | None) -> dict[str, Any]:
-    from generation_bench import DEMO_LANGS, GenSpec
+    from generation_bench import DEMO_LANGS, SIDES, GenSpec
 
-    sides = ("harness", "harness_auto", "handloop", "per_prompt") + (() if no_lm_eval else ("lm_eval", "lm_eval_wide"))
+    sides = tuple(s for s in SIDES if not (no_lm_eval and s.startswith("lm_eval")))
     no_loop = tuple(s for s in sides if s != "per_prompt")
     gpu = device.startswith("cuda")
     if quick:
