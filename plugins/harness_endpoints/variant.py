@@ -100,6 +100,8 @@ class EndpointVariant(ModelVariant):
         self.family = str(options.get("family") or name)
         self.recipe = str(options.get("recipe") or "base")
         self.description = f"{served} served at {self.default_options['base_url']} (OpenAI-compatible API)"
+        #: base URL -> what /models reported when the fingerprint was taken (load checks it still holds)
+        self._planned: dict[str, dict[str, Any]] = {}
 
     def options(self, ctx: Context) -> dict[str, Any]:
         return {**self.default_options, **dict(ctx.options)}
@@ -145,7 +147,9 @@ class EndpointVariant(ModelVariant):
 
     def fingerprint(self, ctx: Context) -> str:
         shape = self.request_shape(ctx)
-        entry = client_of(self.options(ctx), f"model {self.name}").served_entry(self.served)
+        opts = self.options(ctx)
+        entry = client_of(opts, f"model {self.name}").served_entry(self.served)
+        self._planned[str(opts["base_url"])] = reported(entry)
         return digest(FORMAT_VERSION, "openai", self.served, reported(entry),
                       str(self.options(ctx).get("weights_id") or ""), shape)
 
@@ -153,6 +157,12 @@ class EndpointVariant(ModelVariant):
         opts = self.options(ctx)
         client = client_of(opts, f"model {self.name}")
         entry = client.served_entry(self.served)
+        planned = self._planned.get(str(opts["base_url"]))
+        if planned is not None and reported(entry) != planned:
+            # the rows would be stored under the planned fingerprint but come from other weights
+            raise HarnessError(f"model {self.name}: {opts['base_url']} now reports {reported(entry)} for "
+                               f"{self.served!r}, not {planned} as when the run was planned; the server "
+                               f"changed its weights: run the same command again to plan against them")
         return LoadedEndpoint(client, self.served, reported(entry), self.request_shape(ctx))
 
 

@@ -137,3 +137,39 @@ def test_the_api_key_goes_in_the_header_and_never_in_a_message(scripted, monkeyp
     with pytest.raises(EndpointError, match="api_key_env names MY_TEST_KEY, which is not set"):
         api_key("MY_TEST_KEY", "model x")
     assert api_key("", "model x") is None
+
+
+def test_weights_changed_between_plan_and_load_is_one_line(scripted, tmp_path):
+    """The rows are stored under the planned fingerprint: a server that swapped the weights behind the same
+    name between planning and loading must stop the run, not fill the store with the other weights' rows."""
+    from harness_endpoints.variant import EndpointVariant
+
+    from harness.types import Context, HarnessError
+
+    def models(h, n):  # the first /models answer (planning) reports v1, every later one v2
+        h.reply(200, {"object": "list", "data": [{"id": "org/model-a", "root": "org/weights-v2" if n else
+                                                  "org/weights-v1"}]})
+
+    variant = EndpointVariant("ep", "org/model-a", scripted(models), {})
+    ctx = Context(home=tmp_path, log=lambda msg: None)
+    planned = variant.fingerprint(ctx)
+    with pytest.raises(HarnessError) as err:
+        variant.load(ctx)
+    msg = str(err.value)
+    assert "org/weights-v2" in msg and "org/weights-v1" in msg and "plan against them" in msg and "\n" not in msg
+    assert planned != variant.fingerprint(ctx)  # v2 is another cache key: a new plan stores it apart
+
+
+def test_unchanged_weights_load_after_planning(scripted, tmp_path):
+    from harness_endpoints.variant import EndpointVariant
+
+    from harness.types import Context
+
+    def models(h, n):
+        h.reply(200, {"object": "list", "data": [{"id": "org/model-a", "root": "org/weights-v1"}]})
+
+    variant = EndpointVariant("ep", "org/model-a", scripted(models), {})
+    ctx = Context(home=tmp_path, log=lambda msg: None)
+    variant.fingerprint(ctx)
+    loaded = variant.load(ctx)
+    assert loaded.run_facts()["served"] == {"id": "org/model-a", "root": "org/weights-v1"}
